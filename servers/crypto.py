@@ -1,0 +1,100 @@
+"""Encryption at rest of the stored Cloud at Cost credentials.
+
+A MultiFernet over `CATCPANEL_FERNET_KEYS` (newest first), independent of SECRET_KEY so that a leaked
+SECRET_KEY does not open the credentials and a rotated SECRET_KEY does not lose them. A value that
+cannot be decrypted raises: ciphertext is never handed back as if it were the secret.
+"""
+
+import logging
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+logger = logging.getLogger(__name__)
+
+
+class EncryptionKeyError(ImproperlyConfigured):
+    """No usable key, or a key that is not a Fernet key."""
+
+
+class DecryptionError(Exception):
+    """A stored value was not encrypted under any of the configured keys."""
+
+    def __init__(self):
+        super().__init__(
+            "A stored credential cannot be decrypted with the configured CATCPANEL_FERNET_KEYS: "
+            "the key it was encrypted with is missing."
+        )
+
+
+def configured_keys() -> list[str]:
+    """The keys from the environment, else the generated key file where that is allowed."""
+    keys = [key.strip() for key in settings.CATCPANEL_FERNET_KEYS if key.strip()]
+    if keys:
+        return keys
+    key_file = settings.CATCPANEL_FERNET_KEY_FILE
+    if key_file.exists():
+        return [key_file.read_text().strip()]
+    if not settings.CATCPANEL_GENERATE_KEY:
+        return []
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key = Fernet.generate_key().decode()
+    # O_EXCL: two workers starting together must not both write a different key.
+    try:
+        with open(key_file, "x", opener=_private_opener) as handle:
+            handle.write(key + "\n")
+    except FileExistsError:
+        return [key_file.read_text().strip()]
+    logger.warning(
+        "No CATCPANEL_FERNET_KEYS set: generated an encryption key in %s. Back it up: the stored "
+        "API keys cannot be read without it.",
+        key_file,
+    )
+    return [key]
+
+
+def _private_opener(path, flags):
+    import os
+
+    return os.open(path, flags, 0o600)
+
+
+@lru_cache(maxsize=4)
+def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
+    if not keys:
+        raise EncryptionKeyError(
+            "No encryption key: set CATCPANEL_FERNET_KEYS (generate one with "
+            "`python manage.py generate_fernet_key`)."
+        )
+    try:
+        return MultiFernet([Fernet(key.encode()) for key in keys])
+    except ValueError:
+        raise EncryptionKeyError(
+            "CATCPANEL_FERNET_KEYS holds a value that is not a Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        ) from None
+
+
+def fernet() -> MultiFernet:
+    return _multifernet(tuple(configured_keys()))
+
+
+def encrypt(plaintext: str) -> str:
+    return fernet().encrypt(plaintext.encode()).decode()
+
+
+def decrypt(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError() from None
+
+
+def rotate(token: str) -> str:
+    """Re-encrypt under the newest key; raises DecryptionError when no key opens it."""
+    try:
+        return fernet().rotate(token.encode()).decode()
+    except InvalidToken:
+        raise DecryptionError() from None

@@ -1,0 +1,23 @@
+"""The project's settings, with what a test run needs and nothing else changed.
+
+The environment still decides the database and cache, so the same suite runs on SQLite with the
+file cache (`make test`) and on PostgreSQL with Redis (`.ci/run`).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("CATCPANEL_SANDBOX", "true")
+os.environ.setdefault("CATCPANEL_DATA_DIR", tempfile.mkdtemp(prefix="catcpanel-tests-"))
+
+from catcpanel.settings import *  # noqa: E402, F403
+from catcpanel.settings import STORAGES  # noqa: E402
+
+# Under live_server, manifest storage breaks htmx (MACHINE-NOTES): serve plain static files.
+STORAGES = {
+    **STORAGES,
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Fast hashing: the tests create many users; production keeps Django's default.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
