@@ -1,3 +1,5 @@
+pytest_plugins = ["tests.sandbox_fixtures"]
+
 import pytest
 from cryptography.fernet import Fernet
 from django.core.cache import cache

@@ -11,8 +11,8 @@ os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CATCPANEL_SANDBOX", "true")
 os.environ.setdefault("CATCPANEL_DATA_DIR", tempfile.mkdtemp(prefix="catcpanel-tests-"))
 
-from catcpanel.settings import *  # noqa: E402, F403
-from catcpanel.settings import STORAGES  # noqa: E402
+from catcpanel.settings import *  # noqa: F403
+from catcpanel.settings import STORAGES
 
 # Under live_server, manifest storage breaks htmx (MACHINE-NOTES): serve plain static files.
 STORAGES = {
