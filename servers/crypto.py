@@ -1,8 +1,8 @@
 """Encryption at rest of the stored Cloud at Cost credentials.
 
-A MultiFernet over `CATCPANEL_FERNET_KEYS` (newest first), independent of SECRET_KEY so that a leaked
-SECRET_KEY does not open the credentials and a rotated SECRET_KEY does not lose them. A value that
-cannot be decrypted raises: ciphertext is never handed back as if it were the secret.
+A MultiFernet over `CATCPANEL_FERNET_KEYS` (newest first), independent of SECRET_KEY, so that a
+leaked SECRET_KEY does not open the credentials and a rotated SECRET_KEY does not lose them. A value
+that cannot be decrypted raises: ciphertext is never handed back as if it were the secret.
 """
 
 import logging

@@ -1,10 +1,10 @@
-pytest_plugins = ["tests.sandbox_fixtures"]
-
 import pytest
 from cryptography.fernet import Fernet
 from django.core.cache import cache
 
 from servers import crypto
+
+pytest_plugins = ["tests.sandbox_fixtures"]
 
 
 @pytest.fixture(autouse=True)
