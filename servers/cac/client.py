@@ -1,0 +1,322 @@
+"""The Cloud at Cost API v1 client: the only code in the panel that speaks HTTP to the provider.
+
+One `CacClient` per stored account, one `requests.Session` per client, one method per endpoint.
+Every request has a connect and a read timeout. GET requests are retried (at most twice) on 502, 503
+and 504; POST requests never are, since a power operation or a build must not run twice.
+
+Secrets: GET requests must carry the key and login in the query string, so the URL is a secret.
+Nothing here puts a URL into a message: errors are built from the endpoint's name, every
+`RequestException` is replaced by a `CacError` raised outside the `except` block (so neither
+`__cause__` nor `__context__` keeps the original), and urllib3's own loggers get a redacting filter.
+"""
+
+import json
+import logging
+import re
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+
+from servers.cac import errors
+from servers.cac.errors import CacError
+from servers.cac.models import (
+    ActionResult,
+    Resources,
+    Server,
+    ServerSecrets,
+    Task,
+    Template,
+    UnexpectedShape,
+    records,
+)
+from servers.cac.redaction import protect_http_loggers, scrub
+
+DEFAULT_BASE_URL = "https://panel.cloudatcost.com/api/v1/"
+USER_AGENT = "catcpanel (+https://github.com/catcpanel)"
+
+GET, POST = "GET", "POST"
+RETRY_STATUSES = frozenset({502, 503, 504})
+MAX_RETRIES = 2
+# Retry-After is honoured up to this many seconds: a web request is waiting on the answer.
+MAX_RETRY_DELAY = 5.0
+
+POWER_ACTIONS = ("poweron", "poweroff", "reset")
+RUN_MODES = ("normal", "safe")
+
+# JSON as PHP sometimes wrote it: a comma before a closing brace or bracket.
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+
+T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+protect_http_loggers()
+
+
+class CacClient:
+    @sensitive_variables("login", "api_key")
+    def __init__(
+        self,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        login: str,
+        api_key: str,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
+        retry_backoff: float | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        base_url = (base_url or DEFAULT_BASE_URL).strip()
+        self._base_url = base_url if base_url.endswith("/") else base_url + "/"
+        self.host = urlsplit(self._base_url).hostname or "the API host"
+        self._login = login
+        self._api_key = api_key
+        self.connect_timeout = (
+            settings.CATCPANEL_CAC_CONNECT_TIMEOUT if connect_timeout is None else connect_timeout
+        )
+        self.read_timeout = (
+            settings.CATCPANEL_CAC_READ_TIMEOUT if read_timeout is None else read_timeout
+        )
+        self.retry_backoff = (
+            getattr(settings, "CATCPANEL_CAC_RETRY_BACKOFF", 0.5)
+            if retry_backoff is None
+            else retry_backoff
+        )
+        self._sleep = sleep
+        self._session = requests.Session()
+        self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+
+    def __repr__(self) -> str:
+        return f"<CacClient {self.host}>"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> "CacClient":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # Endpoints -------------------------------------------------------------------------------
+
+    def list_servers(self) -> list[Server]:
+        return self._list("listservers", Server.from_api)
+
+    @sensitive_variables("item")
+    def server_secrets(self, server_id: str) -> ServerSecrets:
+        """The root and VNC passwords, read fresh: they are never kept on `Server`."""
+        wanted = str(server_id)
+        for item in self._list("listservers", dict):
+            if str(item.get("id")) == wanted:
+                return ServerSecrets.from_api(item)
+        raise errors.CacNotFound(
+            f"Server {wanted} is not on this Cloud at Cost account (refresh the list).",
+            endpoint="listservers",
+        )
+
+    def list_templates(self) -> list[Template]:
+        return self._list("listtemplates", Template.from_api)
+
+    def list_tasks(self) -> list[Task]:
+        return self._list("listtasks", Task.from_api)
+
+    def power(self, server_id: str, action: str) -> ActionResult:
+        if action not in POWER_ACTIONS:
+            raise ValueError(f"power action must be one of {POWER_ACTIONS}, not {action!r}")
+        return self._action("powerop", {"sid": server_id, "action": action})
+
+    def set_run_mode(self, server_id: str, mode: str) -> ActionResult:
+        # listservers shows "Normal"/"Safe"; runmode.php accepts only lowercase.
+        mode = mode.lower()
+        if mode not in RUN_MODES:
+            raise ValueError(f"run mode must be one of {RUN_MODES}, not {mode!r}")
+        return self._action("runmode", {"sid": server_id, "mode": mode})
+
+    def rename(self, server_id: str, name: str) -> ActionResult:
+        return self._action("renameserver", {"sid": server_id, "name": name})
+
+    def set_reverse_dns(self, server_id: str, hostname: str) -> ActionResult:
+        return self._action("rdns", {"sid": server_id, "hostname": hostname})
+
+    def console_url(self, server_id: str) -> str:
+        """A bearer URL for the server's screen: hand it to the user, never log or cache it."""
+        payload = self._call("console", POST, {"sid": server_id})
+        url = payload.get("console")
+        if not isinstance(url, str) or not url.strip():
+            raise errors.unexpected_shape("console", "no console address")
+        url = url.strip()
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+            raise errors.unexpected_shape("console", "the console address is not a web address")
+        return url
+
+    def build(
+        self, *, cpu: int, ram: int, storage: int, os: str, datacenter: int | None = None
+    ) -> ActionResult:
+        """Build a Cloud Pro server; `os` is a template id. The result names the new server."""
+        params = {"cpu": cpu, "ram": ram, "storage": storage, "os": os}
+        if datacenter is not None:
+            params["datacenter"] = datacenter
+        return self._action("cloudpro/build", params)
+
+    def delete(self, server_id: str) -> ActionResult:
+        return self._action("cloudpro/delete", {"sid": server_id})
+
+    def resources(self) -> Resources:
+        payload = self._call("cloudpro/resources", GET)
+        return self._parse("cloudpro/resources", lambda: Resources.from_api(payload.get("data")))
+
+    # Plumbing --------------------------------------------------------------------------------
+
+    @sensitive_variables("payload")
+    def _list(self, endpoint: str, parse_item: Callable[[dict], T]) -> list[T]:
+        payload = self._call(endpoint, GET)
+        return self._parse(
+            endpoint, lambda: [parse_item(item) for item in records(payload.get("data"), "data")]
+        )
+
+    def _action(self, endpoint: str, params: dict[str, Any]) -> ActionResult:
+        return ActionResult.from_api(self._call(endpoint, POST, params))
+
+    def _parse(self, endpoint: str, parse: Callable[[], T]) -> T:
+        try:
+            return parse()
+        except UnexpectedShape as exc:
+            what = str(exc)
+        raise errors.unexpected_shape(endpoint, what)
+
+    @sensitive_variables("params", "query", "form", "credentials")
+    def _call(self, endpoint: str, method: str, params: dict[str, Any] | None = None) -> dict:
+        """One request to `<base_url><endpoint>.php`; the decoded JSON object, or a `CacError`.
+
+        Credentials go in the query string for GET and in the form body for POST, as the API wants.
+        """
+        credentials = {"key": self._api_key, "login": self._login}
+        query = {**credentials, **(params or {})} if method == GET else None
+        form = {**credentials, **(params or {})} if method == POST else None
+        url = urljoin(self._base_url, f"{endpoint}.php")
+        retries_left = MAX_RETRIES if method == GET else 0
+
+        while True:
+            started = time.monotonic()
+            response, failure = self._send(endpoint, method, url, query, form)
+            if failure is not None:
+                logger.warning("Cloud at Cost %s %s failed: %s", method, endpoint, failure)
+                raise failure
+            logger.info(
+                "Cloud at Cost %s %s: HTTP %s in %.0f ms",
+                method,
+                endpoint,
+                response.status_code,
+                (time.monotonic() - started) * 1000,
+            )
+            if response.status_code in RETRY_STATUSES and retries_left > 0:
+                attempt = MAX_RETRIES - retries_left
+                delay = self._retry_delay(response, attempt)
+                retries_left -= 1
+                logger.warning(
+                    "Cloud at Cost %s %s: HTTP %s, retrying in %.1f s",
+                    method,
+                    endpoint,
+                    response.status_code,
+                    delay,
+                )
+                response.close()
+                self._sleep(delay)
+                continue
+            return self._interpret(endpoint, response)
+
+    @sensitive_variables("query", "form")
+    def _send(
+        self, endpoint: str, method: str, url: str, query: Any, form: Any
+    ) -> tuple[requests.Response | None, CacError | None]:
+        """The response, or the `CacError` to raise: returned, not raised, so that the caller
+        raises it outside this `except` block and the original (its message holds the URL with
+        the key) is not kept as `__context__`."""
+        try:
+            response = self._session.request(
+                method,
+                url,
+                params=query,
+                data=form,
+                timeout=(self.connect_timeout, self.read_timeout),
+                # A redirect would carry the key in the query string to wherever it points.
+                allow_redirects=False,
+            )
+            # Read the body here, so that a timeout while reading it is caught below.
+            response.content  # noqa: B018
+        except requests.exceptions.ConnectTimeout:
+            return None, errors.timed_out(endpoint, self.connect_timeout, connecting=True)
+        except requests.exceptions.Timeout:
+            return None, errors.timed_out(endpoint, self.read_timeout, connecting=False)
+        except requests.exceptions.SSLError:
+            return None, errors.connection_failed(endpoint, self.host, tls=True)
+        except requests.exceptions.RequestException:
+            return None, errors.connection_failed(endpoint, self.host)
+        return response, None
+
+    @sensitive_variables("body", "payload")
+    def _interpret(self, endpoint: str, response: requests.Response) -> dict:
+        status = response.status_code
+        # JSON came as text/html, for which requests would guess Latin-1: PHP wrote UTF-8, so decode
+        # that whatever the content type says (and drop a byte-order mark if one slipped in).
+        body = response.content.decode("utf-8-sig", errors="replace")
+        payload = decode_json(body)
+        clean = self._clean
+        if isinstance(payload, dict):
+            outcome = str(payload.get("status", "")).strip().lower()
+            if outcome == "error" or (outcome != "ok" and "error" in payload):
+                raise errors.rejection(endpoint, payload, http_status=status, clean=clean)
+            if 200 <= status < 300 and outcome in ("ok", ""):
+                return payload
+        if 200 <= status < 300 and payload is not None:
+            what = "not a JSON object" if not isinstance(payload, dict) else "an unknown status"
+            raise errors.unexpected_shape(endpoint, what, http_status=status)
+        raise errors.from_http_failure(endpoint, status, body, clean=clean)
+
+    def _clean(self, text: str) -> str:
+        return scrub(text, (self._api_key, self._login))
+
+    def _retry_delay(self, response: requests.Response, attempt: int) -> float:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        delay = self.retry_backoff * (2**attempt) if retry_after is None else retry_after
+        return min(max(delay, 0.0), MAX_RETRY_DELAY)
+
+
+def decode_json(body: str) -> Any:
+    """The decoded body, or None. Tolerates the trailing comma of the docs' build error example."""
+    if not body.strip():
+        return None
+    try:
+        return json.loads(body)
+    except ValueError:
+        pass
+    try:
+        return json.loads(_TRAILING_COMMA.sub(r"\1", body))
+    except ValueError:
+        return None
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds from a Retry-After header: a number, or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - datetime.now(UTC)).total_seconds()

@@ -1,0 +1,296 @@
+"""Typed results of the Cloud at Cost API, parsed leniently.
+
+The live service drifted from its documentation (shared/cac-api/REALITY.md): every scalar may be a
+string, fields may be null or spelled twice (`label`/`lable`), lists may come as objects. Each
+`from_api` accepts every shape seen and ignores unknown fields; it raises `UnexpectedShape` only
+when the answer cannot mean what it should (which the client turns into `CacBadResponse`).
+"""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+class UnexpectedShape(ValueError):
+    pass
+
+
+def text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def number(value: Any) -> float:
+    try:
+        return float(str(value).strip())
+    except (TypeError, ValueError):
+        return 0.0
+
+
+def integer(value: Any) -> int:
+    return int(number(value))
+
+
+def identifier(value: Any) -> str | None:
+    """An id sent as a string, an int, or (by a sloppy JSON encoder) an integral float."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def epoch(value: Any) -> datetime | None:
+    seconds = number(value)
+    if seconds <= 0:
+        return None
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def percent(used: float, total: float) -> float:
+    if total <= 0:
+        return 0.0
+    return min(max(used / total * 100, 0.0), 100.0)
+
+
+def records(data: Any, what: str) -> list[dict]:
+    """A list of objects: `[...]`, an object keyed by index (PHP's json_encode), or null."""
+    if data is None or data == "":
+        return []
+    if isinstance(data, dict):
+        data = list(data.values())
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise UnexpectedShape(f"{what} is not a list of objects")
+    return data
+
+
+def label_of(item: dict) -> str:
+    # Both spellings are sent; either may be null.
+    return text(item.get("label")) or text(item.get("lable"))
+
+
+@dataclass(frozen=True)
+class Server:
+    id: str
+    name: str
+    label: str
+    servername: str
+    vmname: str
+    ip: str
+    netmask: str
+    gateway: str
+    hostname: str
+    template: str
+    cpu: int
+    cpu_usage: float
+    ram: int
+    ram_usage: float
+    storage: int
+    hd_usage: float
+    status: str
+    mode: str
+    server_type: str
+    panel_note: str
+    rdns: str
+    rdns_default: str
+    created: str
+    vnc_port: str
+
+    @classmethod
+    def from_api(cls, item: dict) -> "Server":
+        # rootpass and vncpass are deliberately not read: see ServerSecrets.
+        server_id = identifier(item.get("id"))
+        if server_id is None:
+            raise UnexpectedShape("a server has no id")
+        label = label_of(item)
+        servername = text(item.get("servername"))
+        return cls(
+            id=server_id,
+            name=label or servername or server_id,
+            label=label,
+            servername=servername,
+            vmname=text(item.get("vmname")),
+            ip=text(item.get("ip")),
+            netmask=text(item.get("netmask")),
+            gateway=text(item.get("gateway")),
+            hostname=text(item.get("hostname")),
+            template=text(item.get("template")),
+            cpu=integer(item.get("cpu")),
+            cpu_usage=number(item.get("cpuusage")),
+            ram=integer(item.get("ram")),
+            ram_usage=number(item.get("ramusage")),
+            storage=integer(item.get("storage")),
+            hd_usage=number(item.get("hdusage")),
+            status=text(item.get("status")),
+            mode=text(item.get("mode")).capitalize(),
+            server_type=text(item.get("servertype")),
+            panel_note=text(item.get("panel_note")),
+            rdns=text(item.get("rdns")),
+            rdns_default=text(item.get("rdnsdefault")),
+            created=text(item.get("sdate")),
+            vnc_port=text(item.get("vncport")),
+        )
+
+    @property
+    def is_cloudpro(self) -> bool:
+        return self.server_type.lower() == "cloudpro"
+
+    @property
+    def is_on(self) -> bool:
+        return self.status.lower() == "powered on"
+
+    @property
+    def is_installing(self) -> bool:
+        return self.status.lower() == "installing"
+
+    @property
+    def cpu_percent(self) -> float:
+        # cpuusage is relative to the core count: 261 on 4 cores is 65.25 %.
+        return min(max(self.cpu_usage / self.cpu, 0.0), 100.0) if self.cpu > 0 else 0.0
+
+    @property
+    def ram_percent(self) -> float:
+        return percent(self.ram_usage, self.ram)
+
+    @property
+    def disk_percent(self) -> float:
+        return percent(self.hd_usage, self.storage)
+
+
+@dataclass(frozen=True)
+class ServerSecrets:
+    root_password: str = field(repr=False)
+    vnc_password: str = field(repr=False)
+
+    @classmethod
+    def from_api(cls, item: dict) -> "ServerSecrets":
+        return cls(root_password=text(item.get("rootpass")), vnc_password=text(item.get("vncpass")))
+
+    def __repr__(self) -> str:
+        return "ServerSecrets(<hidden>)"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class Template:
+    id: str
+    name: str
+
+    @classmethod
+    def from_api(cls, item: dict) -> "Template":
+        # Documented {id, detail}; live from 2016 {ce_id, name}.
+        template_id = identifier(item.get("id"))
+        if template_id is None:
+            template_id = identifier(item.get("ce_id"))
+        if template_id is None:
+            raise UnexpectedShape("a template has no id")
+        name = text(item.get("detail")) or text(item.get("name")) or f"Template {template_id}"
+        return cls(id=template_id, name=name)
+
+
+@dataclass(frozen=True)
+class Task:
+    id: str
+    server_id: str
+    server_name: str
+    label: str
+    ip: str
+    action: str
+    status: str
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def from_api(cls, item: dict) -> "Task":
+        task_id = identifier(item.get("idf")) or identifier(item.get("id"))
+        if task_id is None:
+            raise UnexpectedShape("a task has no id")
+        return cls(
+            id=task_id,
+            # "0" is sent for tasks that belong to no (or a deleted) server; kept as sent.
+            server_id=identifier(item.get("serverid")) or "",
+            server_name=text(item.get("servername")),
+            label=label_of(item),
+            ip=text(item.get("ip")),
+            action=text(item.get("action")),
+            status=text(item.get("status")).lower(),
+            started_at=epoch(item.get("starttime")),
+            finished_at=epoch(item.get("finishtime")),
+        )
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"
+
+
+def _single(value: Any, what: str) -> dict:
+    # `total` is documented as a one-element array and was live an object.
+    if isinstance(value, list):
+        value = value[0] if value else {}
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise UnexpectedShape(f"{what} is not an object")
+    return value
+
+
+@dataclass(frozen=True)
+class Resources:
+    cpu_total: int
+    ram_total: int
+    storage_total: int
+    cpu_used: int
+    ram_used: int
+    storage_used: int
+
+    @classmethod
+    def from_api(cls, data: Any) -> "Resources":
+        if not isinstance(data, dict):
+            raise UnexpectedShape("the resources are not an object")
+        total = _single(data.get("total"), "total")
+        used = _single(data.get("used"), "used")
+        return cls(
+            cpu_total=integer(total.get("cpu_total")),
+            ram_total=integer(total.get("ram_total")),
+            storage_total=integer(total.get("storage_total")),
+            cpu_used=integer(used.get("cpu_used")),
+            ram_used=integer(used.get("ram_used")),
+            storage_used=integer(used.get("storage_used")),
+        )
+
+    @property
+    def cpu_free(self) -> int:
+        return max(self.cpu_total - self.cpu_used, 0)
+
+    @property
+    def ram_free(self) -> int:
+        return max(self.ram_total - self.ram_used, 0)
+
+    @property
+    def storage_free(self) -> int:
+        return max(self.storage_total - self.storage_used, 0)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    task_id: str | None
+    result: str
+    server_id: str | None = None
+    action: str | None = None
+    server_name: str | None = None
+
+    @classmethod
+    def from_api(cls, payload: dict) -> "ActionResult":
+        # Power results in the wild had no serverid or action; build results add servername.
+        return cls(
+            task_id=identifier(payload.get("taskid")),
+            result=text(payload.get("result")),
+            server_id=identifier(payload.get("serverid")),
+            action=text(payload.get("action")) or None,
+            server_name=text(payload.get("servername")) or None,
+        )
