@@ -1,1 +1,46 @@
-"""Fixtures that put a sandbox customer and a CloudAccount pointing at it in a test."""
+"""Fixtures that put a sandbox customer and a CloudAccount pointing at it in a test.
+
+Registered for the whole suite by tests/conftest.py (`pytest_plugins`). The cast:
+
+- `sandbox_customer`: the demo customer (sandbox/demo.py): eight servers in varied states, the
+  reference's fifteen templates, Cloud Pro 16 CPU / 16384 MB / 500 GB, tasks finishing at once
+  (task_seconds = 0). Change its switches in a test with `sandbox_customer.<field> = ...; .save()`.
+- `sandbox_api_url`: the sandbox's API base URL on pytest-django's live server (real HTTP).
+- `user`: the Django user "alice", password `USER_PASSWORD`.
+- `cac_account`: a CloudAccount "Demo" owned by `user`, pointing at `sandbox_api_url` with the
+  customer's login and key. Using it starts the live server (and with it a transactional database).
+"""
+
+import pytest
+
+from sandbox.demo import create_demo_customer
+
+SANDBOX_LOGIN = "alice@sandbox.example"
+USER_PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def sandbox_customer(db):
+    return create_demo_customer(login=SANDBOX_LOGIN, task_seconds=0)
+
+
+@pytest.fixture
+def sandbox_api_url(live_server):
+    return live_server.url + "/sandbox/api/v1/"
+
+
+@pytest.fixture
+def user(db, django_user_model):
+    return django_user_model.objects.create_user(
+        username="alice", email="alice@example.com", password=USER_PASSWORD
+    )
+
+
+@pytest.fixture
+def cac_account(user, sandbox_customer, sandbox_api_url):
+    from servers.models import CloudAccount
+
+    account = CloudAccount(owner=user, name="Demo", base_url=sandbox_api_url)
+    account.set_credentials(login=sandbox_customer.login, api_key=sandbox_customer.api_key)
+    account.save()
+    return account
