@@ -1,0 +1,113 @@
+"""Browser tests: Debian's Chromium driven by pytest-playwright against pytest-django's live_server.
+
+Playwright's sync API runs an event loop in the test thread, so Django's ORM calls from fixtures
+and tests (which run in that thread) look "async" to Django: allowing them here, and only here,
+is what lets every live_server test set up (MACHINE-NOTES).
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+PASSWORD = "correct-horse-battery-e2e"
+# Failure screenshots land in test-results/ at the repo root (CI keeps that folder as an artifact).
+SCREENSHOT_DIR = Path(
+    os.environ.get(
+        "CATCPANEL_E2E_SCREENSHOTS", Path(__file__).resolve().parents[2] / "test-results"
+    )
+)
+E2E_DIR = Path(__file__).resolve().parent
+# Long enough for a sandbox task delay plus a few 3 s polls; failures still show up fast.
+EXPECT_TIMEOUT_MS = 15_000
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    # `playwright install` downloads a browser and fails offline: drive the system Chromium instead.
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_present():
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
+
+
+@pytest.fixture(autouse=True)
+def _expect_timeout():
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Save what the browser showed when a test failed, while its page is still open."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    page = item.funcargs.get("page")
+    if page is None or page.is_closed():
+        return
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOT_DIR / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid) + ".png")
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    except Exception as exc:  # a dead browser must not hide the test's own failure
+        report.sections.append(("screenshot", f"could not save a screenshot: {exc}"))
+    else:
+        report.sections.append(("screenshot", f"saved {path}"))
+
+
+@pytest.fixture
+def page(page):
+    """Every page accepts hx-confirm dialogs: Playwright dismisses them unless told otherwise."""
+    page.on("dialog", lambda dialog: dialog.accept())
+    return page
+
+
+@pytest.fixture
+def e2e_user(transactional_db, django_user_model):
+    user = django_user_model.objects.create_user(
+        username="alice-e2e", email="alice-e2e@example.com", password=PASSWORD
+    )
+    return user
+
+
+def sign_in(page, live_server, user, password=PASSWORD):
+    page.goto(live_server.url + "/auth/login/")
+    page.fill("input[name=login]", user.get_username())
+    page.fill("input[name=password]", password)
+    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
+        "button[type=submit]"
+    ).click()
+    page.wait_for_url(live_server.url + "/")
+    return page
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, e2e_user):
+    return sign_in(page, live_server, e2e_user)
