@@ -93,6 +93,9 @@ class ActionLog(models.Model):
     provider_code = models.CharField(max_length=20, blank=True)
     message = models.CharField(max_length=500, blank=True)
     task_id = models.CharField(max_length=40, blank=True)
+    # A build form's one-time key: a second submit of the same form finds this row instead of
+    # building a second server.
+    idempotency_key = models.CharField(max_length=40, blank=True, db_index=True)
     started_at = models.DateTimeField(default=timezone.now, db_index=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

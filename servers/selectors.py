@@ -1,9 +1,209 @@
-"""Reads: what a user may see, and the provider's lists for it."""
+"""Reads: what a user may see, and the provider's lists for it, cached per account.
 
+Lists are cached in the shared cache for `CATCPANEL_CACHE_SECONDS`, under keys made of the account
+id, a version counter and the list name (never a secret). A longer-lived "last good" copy lets a
+page show slightly old data, marked stale, when the provider fails. Server records carry no
+passwords and console URLs are never read here, so nothing secret is ever cached.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from servers.models import CloudAccount
+from servers.cac.errors import CacError
+from servers.models import ActionLog, CloudAccount
+
+T = TypeVar("T")
+
+LAST_GOOD_SECONDS = 7 * 24 * 3600
+LISTS = ("servers", "templates", "tasks", "resources")
+ACTIVITY_PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class Fetched(Generic[T]):
+    """A list from the provider, or the last good copy of it, or nothing; and why."""
+
+    data: T | None
+    error: CacError | None = None
+    fetched_at: datetime | None = None
+    stale: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def age(self) -> timedelta | None:
+        return timezone.now() - self.fetched_at if self.fetched_at else None
 
 
 def accounts_for(user) -> QuerySet[CloudAccount]:
+    if not user.is_authenticated:
+        return CloudAccount.objects.none()
     return CloudAccount.objects.filter(owner=user).order_by("name")
+
+
+# --- cache keys -------------------------------------------------------------------------------
+
+
+def _version_key(account: CloudAccount) -> str:
+    return f"catcpanel:cac:{account.pk}:version"
+
+
+def _version(account: CloudAccount) -> int:
+    key = _version_key(account)
+    version = cache.get(key)
+    if version is None:
+        cache.add(key, 1, timeout=None)
+        version = cache.get(key, 1)
+    return version
+
+
+def _key(account: CloudAccount, name: str) -> str:
+    return f"catcpanel:cac:{account.pk}:v{_version(account)}:{name}"
+
+
+def _last_good_key(account: CloudAccount, name: str) -> str:
+    return f"{_key(account, name)}:last-good"
+
+
+def invalidate(account: CloudAccount, *names: str) -> None:
+    """Forget the fresh copies of `names` (all lists if none given); the last good copies stay."""
+    cache.delete_many([_key(account, name) for name in (names or LISTS)])
+
+
+def forget_account(account: CloudAccount) -> None:
+    """New credentials or URL: nothing cached under the old ones may be shown again."""
+    try:
+        cache.incr(_version_key(account))
+    except ValueError:
+        cache.set(_version_key(account), _version(account) + 1, timeout=None)
+
+
+# --- the account's contact state ---------------------------------------------------------------
+
+
+def record_success(account: CloudAccount) -> None:
+    now = timezone.now()
+    # update() rather than save(): concurrent requests must not overwrite each other's fields.
+    CloudAccount.objects.filter(pk=account.pk).update(last_success_at=now)
+    account.last_success_at = now
+
+
+def record_failure(account: CloudAccount, error: CacError) -> None:
+    now = timezone.now()
+    text = describe_error(error)[:300]
+    CloudAccount.objects.filter(pk=account.pk).update(last_error=text, last_error_at=now)
+    account.last_error, account.last_error_at = text, now
+
+
+def describe_error(error: CacError) -> str:
+    """The error in plain words, with the provider's code when there is one."""
+    text = error.message or "The provider answered with an error."
+    if error.code is not None and str(error.code) not in text:
+        text = f"{text} (provider code {error.code})"
+    return text
+
+
+# --- fetching --------------------------------------------------------------------------------
+
+
+def _fetch(
+    account: CloudAccount, name: str, load: Callable[[Any], T], *, refresh: bool = False
+) -> Fetched[T]:
+    key = _key(account, name)
+    if not refresh:
+        hit = cache.get(key)
+        if hit is not None:
+            data, fetched_at = hit
+            return Fetched(data=data, fetched_at=fetched_at)
+    try:
+        data = load(account.client())
+    except CacError as error:
+        record_failure(account, error)
+        last_good = cache.get(_last_good_key(account, name))
+        if last_good is not None:
+            data, fetched_at = last_good
+            return Fetched(data=data, error=error, fetched_at=fetched_at, stale=True)
+        return Fetched(data=None, error=error)
+    now = timezone.now()
+    cache.set(key, (data, now), settings.CATCPANEL_CACHE_SECONDS)
+    cache.set(_last_good_key(account, name), (data, now), LAST_GOOD_SECONDS)
+    record_success(account)
+    return Fetched(data=data, fetched_at=now)
+
+
+def servers_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
+    return _fetch(account, "servers", lambda client: client.list_servers(), refresh=refresh)
+
+
+def templates_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
+    def load(client):
+        return sorted(client.list_templates(), key=lambda template: template.name.lower())
+
+    return _fetch(account, "templates", load, refresh=refresh)
+
+
+def tasks_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
+    def load(client):
+        tasks = list(client.list_tasks())
+        # Pending first, then newest first.
+        tasks.sort(key=lambda task: task.started_at.timestamp() if task.started_at else 0.0)
+        tasks.reverse()
+        tasks.sort(key=lambda task: not task.is_pending)
+        return tasks
+
+    return _fetch(account, "tasks", load, refresh=refresh)
+
+
+def resources_for(account: CloudAccount, *, refresh: bool = False) -> Fetched:
+    return _fetch(account, "resources", lambda client: client.resources(), refresh=refresh)
+
+
+def find_server(account: CloudAccount, server_id: str):
+    """The account's server with this id, or None if it is not (or no longer) on the account.
+
+    A cached list may predate a build, so a miss is checked once against a fresh list.
+    Provider failures propagate as CacError: the caller decides how to show them.
+    """
+    for refresh in (False, True):
+        fetched = servers_for(account, refresh=refresh)
+        if fetched.error is not None and not fetched.stale:
+            raise fetched.error
+        for server in fetched.data or []:
+            if server.id == str(server_id):
+                return server
+        if fetched.error is not None:
+            raise fetched.error
+    return None
+
+
+def has_pending_work(servers: list | None, tasks: list | None) -> bool:
+    """True while the provider is still busy: the page should keep refreshing itself."""
+    if any(task.is_pending for task in tasks or []):
+        return True
+    return any(server.is_installing for server in servers or [])
+
+
+# --- activity ----------------------------------------------------------------------------------
+
+
+def activity_for(account: CloudAccount, *, server_id: str | None = None) -> QuerySet[ActionLog]:
+    rows = ActionLog.objects.filter(account=account)
+    if server_id is not None:
+        rows = rows.filter(server_id=str(server_id))
+    return rows.order_by("-started_at", "-id")
+
+
+def activity_page(rows: QuerySet[ActionLog], page_number) -> Page:
+    return Paginator(rows, ACTIVITY_PAGE_SIZE).get_page(page_number)

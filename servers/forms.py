@@ -1,0 +1,142 @@
+"""Forms: every value is checked here, before anything is sent to the provider."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from servers import services
+from servers.models import DEFAULT_BASE_URL
+
+
+class AccountForm(forms.Form):
+    name = forms.CharField(max_length=100, strip=True)
+    login = forms.EmailField(label="Login email", max_length=254)
+    api_key = forms.CharField(
+        label="API key",
+        max_length=200,
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    base_url = forms.URLField(
+        label="API base URL",
+        max_length=300,
+        initial=DEFAULT_BASE_URL,
+        assume_scheme="https",
+        help_text="Only change this to use another endpoint, such as the built-in sandbox.",
+    )
+
+    def __init__(self, *args, account=None, **kwargs):
+        self.account = account
+        if account is not None:
+            # The key is write-only: never put it (or its ciphertext) into the form.
+            kwargs.setdefault(
+                "initial",
+                {"name": account.name, "login": account.login, "base_url": account.base_url},
+            )
+        super().__init__(*args, **kwargs)
+        if account is None:
+            self.fields["api_key"].required = True
+        else:
+            hint = account.api_key_display
+            self.fields["api_key"].help_text = (
+                f"Stored key {hint}. Leave blank to keep it."
+                if hint
+                else "Leave blank to keep the stored key."
+            )
+
+    def clean_api_key(self):
+        key = self.cleaned_data["api_key"]
+        if key and any(char.isspace() for char in key):
+            raise ValidationError("An API key has no spaces.")
+        return key
+
+    def clean_base_url(self):
+        url = self.cleaned_data["base_url"]
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValidationError("Use an http or https address.")
+        if parts.username or parts.password:
+            raise ValidationError("Leave credentials out of the address.")
+        return url if url.endswith("/") else url + "/"
+
+
+class PowerForm(forms.Form):
+    action = forms.ChoiceField(choices=list(services.POWER_ACTIONS.items()))
+
+
+class RunModeForm(forms.Form):
+    mode = forms.ChoiceField(choices=list(services.RUN_MODES.items()))
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(max_length=200, strip=True, label="Name")
+
+    def clean_name(self):
+        return services.clean_server_name(self.cleaned_data["name"])
+
+
+class ReverseDnsForm(forms.Form):
+    hostname = forms.CharField(max_length=300, strip=True, label="Reverse DNS host name")
+
+    def clean_hostname(self):
+        return services.clean_hostname(self.cleaned_data["hostname"])
+
+
+class BuildForm(forms.Form):
+    cpu = forms.IntegerField(label="CPU cores", initial=1)
+    ram = forms.IntegerField(label="RAM (MB)", initial=1024)
+    storage = forms.IntegerField(label="Storage (GB)", initial=20)
+    # Chosen by name: template ids were renumbered by the provider at least once.
+    os = forms.ChoiceField(label="Operating system")
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+    def __init__(self, *args, templates=(), resources=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.templates = list(templates)
+        self.resources = resources
+        self.fields["os"].choices = [("", "Choose…")] + [(t.name, t.name) for t in self.templates]
+        for name, (low, high, step) in services.BUILD_LIMITS.items():
+            self.fields[name].widget.attrs.update({"min": low, "max": high, "step": step})
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", str(uuid.uuid4()))
+
+    def clean_idempotency_key(self):
+        key = self.cleaned_data["idempotency_key"]
+        try:
+            return str(uuid.UUID(key))
+        except ValueError:
+            raise ValidationError("The form is damaged; reload the page.") from None
+
+    def clean_os(self):
+        name = self.cleaned_data["os"]
+        for template in self.templates:
+            if template.name == name:
+                return template
+        raise ValidationError("Choose one of this account's templates.")
+
+    def clean(self):
+        cleaned = super().clean()
+        values = {name: cleaned.get(name) for name in services.BUILD_LIMITS}
+        for field, message in services.build_value_errors(values, self.resources).items():
+            if field not in self.errors and values[field] is not None:
+                self.add_error(field, message)
+        return cleaned
+
+
+class DeleteServerForm(forms.Form):
+    confirm_name = forms.CharField(label="Type the server's name to confirm", strip=True)
+
+    def __init__(self, *args, server=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.server = server
+
+    def clean_confirm_name(self):
+        typed = self.cleaned_data["confirm_name"]
+        if typed != self.server.name:
+            raise ValidationError(f"Type {self.server.name} exactly to delete this server.")
+        return typed

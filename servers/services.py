@@ -1,0 +1,382 @@
+"""Writes: every action the panel takes for a user, recorded in the ActionLog.
+
+Each action validates its input, writes a `pending` ActionLog row before the provider is called,
+calls the client, finishes the row (task id on success, provider code and message on failure) and
+forgets the cached lists it changed. A refused duplicate ("already in progress") writes nothing.
+Parameters are logged without secrets; console URLs are returned, never stored.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from servers import selectors
+from servers.cac.errors import CacError
+from servers.models import ActionLog, CloudAccount
+
+POWER_ACTIONS = {"poweron": "Power on", "poweroff": "Power off", "reset": "Reset"}
+RUN_MODES = {"normal": "Normal", "safe": "Safe"}
+
+BUILD_LIMITS = {"cpu": (1, 16, 1), "ram": (512, 32768, 4), "storage": (10, 1000, 10)}
+
+SERVER_NAME_MAX = 64
+HOSTNAME_MAX = 253
+HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
+
+
+class ServiceError(Exception):
+    """An action refused by the panel itself, with words for the person who asked."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class AlreadyInProgress(ServiceError):
+    pass
+
+
+# --- validation (the forms show these errors; the services re-check) --------------------------
+
+
+def clean_server_name(value: str) -> str:
+    name = (value or "").strip()
+    if not name:
+        raise ValidationError("Enter a name.")
+    if len(name) > SERVER_NAME_MAX:
+        raise ValidationError(f"Use at most {SERVER_NAME_MAX} characters.")
+    if not set(name) <= PRINTABLE:
+        raise ValidationError("Use printable characters only (letters, digits, punctuation).")
+    return name
+
+
+def clean_hostname(value: str) -> str:
+    """An RFC 1123 host name with at least two labels, as reverse DNS needs."""
+    hostname = (value or "").strip().rstrip(".").lower()
+    if not hostname:
+        raise ValidationError("Enter a host name.")
+    if len(hostname) > HOSTNAME_MAX:
+        raise ValidationError(f"A host name has at most {HOSTNAME_MAX} characters.")
+    labels = hostname.split(".")
+    if len(labels) < 2:
+        raise ValidationError("Use a full host name with a dot, such as host.example.com.")
+    for label in labels:
+        if not HOSTNAME_LABEL.match(label):
+            raise ValidationError(
+                "Each part between dots must be 1 to 63 letters, digits or hyphens, "
+                "not starting or ending with a hyphen."
+            )
+    return hostname
+
+
+def build_value_errors(values: dict, resources=None) -> dict[str, str]:
+    """Field -> message for build values outside the documented limits or the free resources."""
+    errors: dict[str, str] = {}
+    units = {"cpu": "CPU", "ram": "MB", "storage": "GB"}
+    for field, (low, high, step) in BUILD_LIMITS.items():
+        value = values.get(field)
+        if not isinstance(value, int):
+            errors[field] = "Enter a whole number."
+        elif not low <= value <= high:
+            errors[field] = f"Use {low} to {high} {units[field]}."
+        elif value % step:
+            errors[field] = f"Use a multiple of {step}."
+    if resources is not None:
+        free = {
+            "cpu": resources.cpu_free,
+            "ram": resources.ram_free,
+            "storage": resources.storage_free,
+        }
+        for field, available in free.items():
+            value = values.get(field)
+            if field not in errors and isinstance(value, int) and value > available:
+                errors[field] = f"Only {available} {units[field]} free on this account."
+    return errors
+
+
+# --- the ActionLog and the per-server lock ----------------------------------------------------
+
+
+def _lock_seconds() -> int:
+    # Long enough to outlive the slowest provider call, so a lock never expires mid-call.
+    return int(settings.CATCPANEL_CAC_CONNECT_TIMEOUT + settings.CATCPANEL_CAC_READ_TIMEOUT) + 10
+
+
+def lock_key(account: CloudAccount, target: str, kind: str) -> str:
+    return f"catcpanel:lock:{account.pk}:{target}:{kind}"
+
+
+@contextmanager
+def action_lock(account: CloudAccount, target: str, kind: str, message: str) -> Iterator[None]:
+    key = lock_key(account, target, kind)
+    if not cache.add(key, timezone.now().isoformat(), timeout=_lock_seconds()):
+        raise AlreadyInProgress(message)
+    try:
+        yield
+    finally:
+        cache.delete(key)
+
+
+def _user_name(user) -> str:
+    return user.get_username() if user is not None and user.is_authenticated else ""
+
+
+def _start(
+    account: CloudAccount,
+    user,
+    action: str,
+    *,
+    server=None,
+    parameters: dict | None = None,
+    idempotency_key: str = "",
+) -> ActionLog:
+    return ActionLog.objects.create(
+        account=account,
+        account_name=account.name,
+        user=user if user is not None and user.is_authenticated else None,
+        user_name=_user_name(user),
+        server_id=server.id if server is not None else "",
+        server_name=server.name if server is not None else "",
+        action=action,
+        parameters=parameters or {},
+        idempotency_key=idempotency_key,
+    )
+
+
+def _finish(log: ActionLog, **fields) -> ActionLog:
+    fields["finished_at"] = timezone.now()
+    # Only a pending row may change, and only once: the log is append-only otherwise.
+    ActionLog.objects.filter(pk=log.pk, outcome=ActionLog.Outcome.PENDING).update(**fields)
+    for name, value in fields.items():
+        setattr(log, name, value)
+    return log
+
+
+def _succeed(log: ActionLog, *, task_id: str | None = None, message: str = "") -> ActionLog:
+    return _finish(
+        log, outcome=ActionLog.Outcome.SUCCESS, task_id=task_id or "", message=message[:500]
+    )
+
+
+def _fail(log: ActionLog, error: Exception) -> ActionLog:
+    if isinstance(error, CacError):
+        code = "" if error.code is None else str(error.code)
+        message = error.message
+    else:
+        code, message = "", "The panel failed unexpectedly; see the server log."
+    return _finish(
+        log, outcome=ActionLog.Outcome.FAILURE, provider_code=code, message=message[:500]
+    )
+
+
+def _run(log: ActionLog, call: Callable):
+    """Call the provider for a pending row and finish the row whatever happens."""
+    try:
+        result = call()
+    except Exception as error:
+        _fail(log, error)
+        raise
+    task_id = getattr(result, "task_id", None)
+    _succeed(log, task_id=task_id, message=getattr(result, "result", "") or "")
+    return result
+
+
+# --- server actions -------------------------------------------------------------------------
+
+
+def power(account: CloudAccount, user, server, action: str) -> ActionLog:
+    if action not in POWER_ACTIONS:
+        raise ServiceError("Unknown power action.")
+    busy = f"A power action for {server.name} is already in progress."
+    with action_lock(account, server.id, "power", busy):
+        log = _start(account, user, action, server=server, parameters={"action": action})
+        _run(log, lambda: account.client().power(server.id, action))
+    selectors.invalidate(account, "servers", "tasks")
+    return log
+
+
+def set_run_mode(account: CloudAccount, user, server, mode: str) -> ActionLog:
+    if mode not in RUN_MODES:
+        raise ServiceError("Unknown run mode.")
+    busy = f"A run mode change for {server.name} is already in progress."
+    with action_lock(account, server.id, "runmode", busy):
+        log = _start(account, user, "runmode", server=server, parameters={"mode": mode})
+        _run(log, lambda: account.client().set_run_mode(server.id, mode))
+    selectors.invalidate(account, "servers", "tasks")
+    return log
+
+
+def rename(account: CloudAccount, user, server, name: str) -> ActionLog:
+    name = clean_server_name(name)
+    busy = f"A rename of {server.name} is already in progress."
+    with action_lock(account, server.id, "rename", busy):
+        log = _start(account, user, "rename", server=server, parameters={"name": name})
+        _run(log, lambda: account.client().rename(server.id, name))
+    selectors.invalidate(account, "servers", "tasks")
+    return log
+
+
+def set_reverse_dns(account: CloudAccount, user, server, hostname: str) -> ActionLog:
+    hostname = clean_hostname(hostname)
+    busy = f"A reverse DNS change for {server.name} is already in progress."
+    with action_lock(account, server.id, "rdns", busy):
+        log = _start(account, user, "rdns", server=server, parameters={"hostname": hostname})
+        _run(log, lambda: account.client().set_reverse_dns(server.id, hostname))
+    selectors.invalidate(account, "servers", "tasks")
+    return log
+
+
+def console_url(account: CloudAccount, user, server) -> str:
+    """The console's URL, for a redirect only: it is a bearer token, so it is never stored."""
+    log = _start(account, user, "console", server=server)
+    try:
+        url = account.client().console_url(server.id)
+        if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
+            raise ServiceError("Cloud at Cost sent a console address that is not a web address.")
+    except ServiceError as error:
+        _finish(log, outcome=ActionLog.Outcome.FAILURE, message=error.message)
+        raise
+    except Exception as error:
+        _fail(log, error)
+        raise
+    _succeed(log, message="console opened")
+    return url
+
+
+def build(
+    account: CloudAccount,
+    user,
+    *,
+    cpu: int,
+    ram: int,
+    storage: int,
+    template,
+    idempotency_key: str,
+    resources=None,
+) -> tuple[ActionLog, bool]:
+    """Start a Cloud Pro build; returns (log, replayed).
+
+    A second call with the same idempotency key returns the first call's row (replayed=True)
+    without calling the provider, whatever its outcome: a build that timed out may still have
+    created a server, so only a fresh form (a new key) tries again.
+    """
+    errors = build_value_errors({"cpu": cpu, "ram": ram, "storage": storage}, resources)
+    if errors:
+        raise ServiceError(" ".join(errors.values()))
+    if not idempotency_key:
+        raise ServiceError("The form is missing its one-time key; reload the page.")
+    busy = "This build is already in progress."
+    with action_lock(account, idempotency_key, "build", busy):
+        earlier = ActionLog.objects.filter(
+            account=account, action="build", idempotency_key=idempotency_key
+        ).first()
+        if earlier is not None:
+            if earlier.outcome == ActionLog.Outcome.PENDING:
+                raise AlreadyInProgress(busy)
+            return earlier, True
+        parameters = {
+            "cpu": cpu,
+            "ram": ram,
+            "storage": storage,
+            "os": template.id,
+            "os_name": template.name,
+        }
+        log = _start(account, user, "build", parameters=parameters, idempotency_key=idempotency_key)
+        try:
+            result = _run(
+                log,
+                lambda: account.client().build(cpu=cpu, ram=ram, storage=storage, os=template.id),
+            )
+        finally:
+            selectors.invalidate(account, "servers", "tasks", "resources")
+    if result.server_name or result.server_id:
+        # Name the new server in the log once the provider has said which it is.
+        ActionLog.objects.filter(pk=log.pk).update(
+            server_name=result.server_name or "", server_id=result.server_id or ""
+        )
+        log.server_name, log.server_id = result.server_name or "", result.server_id or ""
+    return log, False
+
+
+def delete_server(account: CloudAccount, user, server) -> ActionLog:
+    if not server.is_cloudpro:
+        raise ServiceError("Only Cloud Pro servers can be deleted from the panel.")
+    busy = f"A delete of {server.name} is already in progress."
+    with action_lock(account, server.id, "delete", busy):
+        log = _start(account, user, "delete", server=server)
+        try:
+            _run(log, lambda: account.client().delete(server.id))
+        finally:
+            selectors.invalidate(account, "servers", "tasks", "resources")
+    return log
+
+
+# --- accounts ----------------------------------------------------------------------------------
+
+
+def _record(account: CloudAccount, user, action: str, parameters: dict) -> ActionLog:
+    """An account change needs no provider call: its row is written finished."""
+    log = _start(account, user, action, parameters=parameters)
+    return _succeed(log)
+
+
+def add_account(user, *, name: str, login: str, api_key: str, base_url: str) -> CloudAccount:
+    account = CloudAccount(name=name, owner=user, base_url=base_url)
+    account.set_credentials(login=login, api_key=api_key)
+    account.save()
+    _record(account, user, "account.add", {"name": name, "base_url": base_url})
+    return account
+
+
+def update_account(
+    account: CloudAccount,
+    user,
+    *,
+    name: str,
+    login: str,
+    api_key: str | None,
+    base_url: str,
+) -> CloudAccount:
+    """Save changes; a blank (None) API key keeps the stored one."""
+    changed = []
+    if name != account.name:
+        changed.append("name")
+    if base_url != account.base_url:
+        changed.append("base_url")
+    if login != account.login:
+        changed.append("login")
+    if api_key:
+        changed.append("api_key")
+    account.name = name
+    account.base_url = base_url
+    account.set_credentials(login=login, api_key=api_key or None)
+    account.save()
+    if {"base_url", "login", "api_key"} & set(changed):
+        # Lists fetched with the old credentials must not be shown as this account's.
+        selectors.forget_account(account)
+    _record(account, user, "account.update", {"changed": changed})
+    return account
+
+
+def delete_account(account: CloudAccount, user) -> None:
+    _record(account, user, "account.delete", {"name": account.name})
+    selectors.forget_account(account)
+    account.delete()
+
+
+def check_connection(account: CloudAccount) -> int:
+    """The number of servers the provider lists for the account; raises CacError on failure."""
+    fetched = selectors.servers_for(account, refresh=True)
+    if fetched.error is not None:
+        raise fetched.error
+    return len(fetched.data or [])

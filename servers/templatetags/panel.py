@@ -1,0 +1,88 @@
+"""Small presentation helpers: status badges that read without colour, ages, percents."""
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+# (css modifier, shape) per provider status: the shape tells them apart without colour.
+STATUS_STYLES = {
+    "powered on": ("on", "●"),
+    "powered off": ("off", "■"),
+    "installing": ("installing", "◐"),
+    "pending on": ("pending", "◔"),
+    "pending": ("pending", "◔"),
+    "completed": ("on", "✓"),
+}
+OUTCOME_STYLES = {"success": ("on", "✓"), "failure": ("error", "✕"), "pending": ("pending", "◔")}
+
+
+@register.inclusion_tag("servers/_badge.html")
+def status_badge(status: str):
+    kind, shape = STATUS_STYLES.get((status or "").lower(), ("unknown", "?"))
+    return {"kind": kind, "shape": shape, "text": status or "Unknown"}
+
+
+@register.inclusion_tag("servers/_badge.html")
+def outcome_badge(log):
+    kind, shape = OUTCOME_STYLES.get(log.outcome, ("unknown", "?"))
+    return {"kind": kind, "shape": shape, "text": log.get_outcome_display()}
+
+
+@register.filter
+def pct(value) -> str:
+    try:
+        return f"{float(value):.0f}%"
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def age(moment) -> str:
+    """'12 s', '5 min', '3 h', '2 d' since `moment`."""
+    if not moment:
+        return ""
+    seconds = int((timezone.now() - moment).total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{max(seconds, 0)} s"
+
+
+@register.filter
+def hexid(account) -> str:
+    return account.pk.hex
+
+
+ACTION_LABELS = {
+    "poweron": "Power on",
+    "poweroff": "Power off",
+    "reset": "Reset",
+    "runmode": "Run mode",
+    "rename": "Rename",
+    "rdns": "Reverse DNS",
+    "console": "Console",
+    "build": "Build",
+    "delete": "Delete server",
+    "account.add": "Account added",
+    "account.update": "Account changed",
+    "account.delete": "Account deleted",
+}
+
+
+@register.filter
+def action_label(action: str) -> str:
+    return ACTION_LABELS.get(action, action)
+
+
+@register.filter
+def params(values) -> str:
+    """An ActionLog's parameters as `key=value` pairs (they never hold secrets)."""
+    if not values:
+        return ""
+    if isinstance(values, dict):
+        return ", ".join(
+            f"{key}={', '.join(map(str, value)) if isinstance(value, list) else value}"
+            for key, value in values.items()
+        )
+    return str(values)

@@ -1,0 +1,37 @@
+"""What several views share: loading a server, and answering an action's outcome."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+
+from servers import selectors
+from servers.htmx import is_htmx, toast
+
+
+def server_or_404(account, server_id: str):
+    """The account's server; 404 if the provider does not list it. CacError propagates."""
+    server = selectors.find_server(account, server_id)
+    if server is None:
+        raise Http404("No such server on this account.")
+    return server
+
+
+def is_poll(request) -> bool:
+    """A self-refresh while the provider is busy: it must read fresh data, not the cache."""
+    return request.GET.get("poll") == "1"
+
+
+def outcome(request, account, kind: str, text: str, *, fallback_url: str, status: int = 204):
+    """An action's answer: a toast for htmx (and a refresh of the account's lists on success),
+    a message and a redirect for a plain form post."""
+    if is_htmx(request):
+        response = HttpResponse(status=status)
+        return toast(response, kind, text, account=account if kind == "success" else None)
+    (messages.success if kind == "success" else messages.error)(request, text)
+    return redirect(fallback_url)
+
+
+def task_text(log) -> str:
+    return f"task {log.task_id}" if log.task_id else "no task id returned"

@@ -1,0 +1,82 @@
+"""Server lists and the server detail page."""
+
+from __future__ import annotations
+
+from django.http import Http404
+from django.shortcuts import render
+
+from servers import permissions, selectors
+from servers.cac.errors import CacError
+from servers.htmx import is_htmx, signin_required
+from servers.views.common import is_poll
+
+RECENT_ACTIVITY = 10
+
+
+@signin_required
+def home(request):
+    accounts = selectors.accounts_for(request.user)
+    return render(request, "servers/home.html", {"accounts": accounts})
+
+
+def _servers_context(request, account) -> dict:
+    refresh = is_poll(request)
+    servers = selectors.servers_for(account, refresh=refresh)
+    tasks = selectors.tasks_for(account, refresh=refresh)
+    rows = servers.data or []
+    if request.GET.get("cloudpro") == "1":
+        rows = [server for server in rows if server.is_cloudpro]
+    busy = selectors.has_pending_work(servers.data, tasks.data if tasks.ok else None)
+    pending_ids = {task.server_id for task in tasks.data or [] if task.is_pending}
+    return {
+        "account": account,
+        "fetched": servers,
+        "servers": rows,
+        "busy": busy,
+        "pending_ids": pending_ids,
+        "cloudpro_only": request.GET.get("cloudpro") == "1",
+        "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
+    }
+
+
+@signin_required
+def account_servers(request, account_id):
+    account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    context = _servers_context(request, account)
+    if is_htmx(request):
+        return render(request, "servers/_account_servers.html", context)
+    return render(request, "servers/account_servers.html", context)
+
+
+@signin_required
+def server_detail(request, account_id, server_id):
+    account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    refresh = is_poll(request)
+    error = None
+    server = None
+    if refresh:
+        # Refills the cache that find_server reads.
+        selectors.servers_for(account, refresh=True)
+    try:
+        server = selectors.find_server(account, server_id)
+    except CacError as exc:
+        error = exc
+    if server is None and error is None:
+        raise Http404("No such server on this account.")
+    tasks = selectors.tasks_for(account, refresh=refresh)
+    server_tasks = [task for task in tasks.data or [] if server and task.server_id == server.id]
+    context = {
+        "account": account,
+        "server_id": server_id,
+        "server": server,
+        "error": selectors.describe_error(error) if error else "",
+        "tasks": server_tasks,
+        "busy": any(task.is_pending for task in server_tasks)
+        or bool(server and server.is_installing),
+        "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
+        "can_build": permissions.has_capability(request.user, account, permissions.BUILD),
+        "activity": selectors.activity_for(account, server_id=server_id)[:RECENT_ACTIVITY],
+    }
+    if is_htmx(request):
+        return render(request, "servers/_server_detail_body.html", context)
+    return render(request, "servers/server_detail.html", context)
