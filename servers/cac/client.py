@@ -192,24 +192,14 @@ class CacClient:
             what = str(exc)
         raise errors.unexpected_shape(endpoint, what)
 
-    @sensitive_variables("params", "query", "form", "credentials")
     def _call(self, endpoint: str, method: str, params: dict[str, Any] | None = None) -> dict:
-        """One request to `<base_url><endpoint>.php`; the decoded JSON object, or a `CacError`.
-
-        Credentials go in the query string for GET and in the form body for POST, as the API wants.
-        """
-        credentials = {"key": self._api_key, "login": self._login}
-        query = {**credentials, **(params or {})} if method == GET else None
-        form = {**credentials, **(params or {})} if method == POST else None
-        url = urljoin(self._base_url, f"{endpoint}.php")
+        """One request to `<base_url><endpoint>.php`: the decoded JSON object, or a `CacError`."""
         retries_left = MAX_RETRIES if method == GET else 0
-
         while True:
             started = time.monotonic()
-            response, failure = self._send(endpoint, method, url, query, form)
+            response, failure = self._send(endpoint, method, params or {})
             if failure is not None:
-                logger.warning("Cloud at Cost %s %s failed: %s", method, endpoint, failure)
-                raise failure
+                break
             logger.info(
                 "Cloud at Cost %s %s: HTTP %s in %.0f ms",
                 method,
@@ -231,21 +221,34 @@ class CacClient:
                 response.close()
                 self._sleep(delay)
                 continue
-            return self._interpret(endpoint, response)
+            payload, failure = self._interpret(endpoint, response)
+            if failure is None:
+                return payload
+            break
+        logger.warning(
+            "Cloud at Cost %s %s failed: %s: %s", method, endpoint, type(failure).__name__, failure
+        )
+        raise failure
 
-    @sensitive_variables("query", "form")
+    @sensitive_variables("fields")
     def _send(
-        self, endpoint: str, method: str, url: str, query: Any, form: Any
+        self, endpoint: str, method: str, params: dict[str, Any]
     ) -> tuple[requests.Response | None, CacError | None]:
-        """The response, or the `CacError` to raise: returned, not raised, so that the caller
-        raises it outside this `except` block and the original (its message holds the URL with
-        the key) is not kept as `__context__`."""
+        """The response, or the `CacError` to raise.
+
+        The error is returned, not raised: the caller raises it outside this `except` block, so
+        that requests' exception (its message holds the URL, and so the key) is not kept as its
+        `__context__`. The credentials exist only in this frame, which is never part of a
+        traceback: a debug page or an error tracker showing frame variables cannot reveal them.
+        Credentials go in the query string for GET and in the form body for POST, as the API wants.
+        """
+        fields = {"key": self._api_key, "login": self._login, **params}
         try:
             response = self._session.request(
                 method,
-                url,
-                params=query,
-                data=form,
+                urljoin(self._base_url, f"{endpoint}.php"),
+                params=fields if method == GET else None,
+                data=fields if method == POST else None,
                 timeout=(self.connect_timeout, self.read_timeout),
                 # A redirect would carry the key in the query string to wherever it points.
                 allow_redirects=False,
@@ -263,7 +266,15 @@ class CacClient:
         return response, None
 
     @sensitive_variables("body", "payload")
-    def _interpret(self, endpoint: str, response: requests.Response) -> dict:
+    def _interpret(
+        self, endpoint: str, response: requests.Response
+    ) -> tuple[dict, None] | tuple[None, CacError]:
+        """The decoded JSON object, or the `CacError` it means.
+
+        Returned, not raised, for the same reason as in `_send`: this frame holds the raw body (the
+        passwords of `listservers`, or provider text echoing the credentials), so it must not end
+        up in a traceback.
+        """
         status = response.status_code
         # JSON came as text/html, for which requests would guess Latin-1: PHP wrote UTF-8, so decode
         # that whatever the content type says (and drop a byte-order mark if one slipped in).
@@ -273,13 +284,13 @@ class CacClient:
         if isinstance(payload, dict):
             outcome = str(payload.get("status", "")).strip().lower()
             if outcome == "error" or (outcome != "ok" and "error" in payload):
-                raise errors.rejection(endpoint, payload, http_status=status, clean=clean)
+                return None, errors.rejection(endpoint, payload, http_status=status, clean=clean)
             if 200 <= status < 300 and outcome in ("ok", ""):
-                return payload
+                return payload, None
         if 200 <= status < 300 and payload is not None:
             what = "not a JSON object" if not isinstance(payload, dict) else "an unknown status"
-            raise errors.unexpected_shape(endpoint, what, http_status=status)
-        raise errors.from_http_failure(endpoint, status, body, clean=clean)
+            return None, errors.unexpected_shape(endpoint, what, http_status=status)
+        return None, errors.from_http_failure(endpoint, status, body, clean=clean)
 
     def _clean(self, text: str) -> str:
         return scrub(text, (self._api_key, self._login))
