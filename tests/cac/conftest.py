@@ -123,7 +123,7 @@ def http_server():
     server.answer = (200, "text/html", b"{}")
     server.received = []
     server.base_url = f"http://127.0.0.1:{server.server_address[1]}/api/v1/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield server
     server.shutdown()

@@ -1,0 +1,88 @@
+"""The client over real sockets on 127.0.0.1: refused connections, silence, and a real answer."""
+
+import time
+from urllib.parse import parse_qs
+
+import pytest
+
+from servers.cac.errors import CacConnectionError, CacRateLimited, CacTimeout
+
+from . import bodies
+from .conftest import CANARY_KEY, CANARY_LOGIN
+
+
+def test_connection_refused(make_client, closed_port):
+    client = make_client(base_url=f"http://127.0.0.1:{closed_port}/api/v1/")
+
+    with pytest.raises(CacConnectionError) as caught:
+        client.list_servers()
+
+    error = caught.value
+    assert error.message == (
+        "Could not connect to 127.0.0.1 to list the servers. Check this account's API URL and "
+        "this server's network, then try again."
+    )
+    assert error.retryable and error.endpoint == "listservers"
+    assert error.__cause__ is None and error.__context__ is None
+
+
+def test_read_timeout(make_client, silent_server, sleeps):
+    client = make_client(base_url=silent_server, read_timeout=0.3)
+    started = time.monotonic()
+
+    with pytest.raises(CacTimeout) as caught:
+        client.power("1", "reset")
+
+    assert time.monotonic() - started < 5
+    assert caught.value.message == (
+        "Cloud at Cost did not answer within 0.3 seconds when asked to change the power state. "
+        "Try again later."
+    )
+    # A timeout is not retried: the power operation may have been received.
+    assert sleeps == []
+
+
+def test_get_over_real_http_with_json_as_html(make_client, http_server):
+    http_server.answer = (200, "text/html", bodies.DOCS_LISTTEMPLATES.encode())
+
+    templates = make_client(base_url=http_server.base_url).list_templates()
+
+    assert [t.name for t in templates][:2] == ["CentOS-7-64bit", "Ubuntu-14.04.1-LTS-64bit"]
+    [(method, path, body)] = http_server.received
+    assert method == "GET" and body == b""
+    assert path.startswith("/api/v1/listtemplates.php?")
+    assert parse_qs(path.split("?", 1)[1]) == {"key": [CANARY_KEY], "login": [CANARY_LOGIN]}
+
+
+def test_post_over_real_http(make_client, http_server):
+    http_server.answer = (200, "text/html", bodies.LIVE_POWEROP.encode())
+
+    result = make_client(base_url=http_server.base_url).power("77", "poweron")
+
+    assert result.task_id == "4813160789199"
+    [(method, path, body)] = http_server.received
+    assert (method, path) == ("POST", "/api/v1/powerop.php")
+    assert parse_qs(body.decode()) == {
+        "key": [CANARY_KEY],
+        "login": [CANARY_LOGIN],
+        "sid": ["77"],
+        "action": ["poweron"],
+    }
+
+
+def test_utf8_labels_served_without_a_charset(make_client, http_server):
+    body = '{"status":"ok","data":[{"id":"1","label":"café","servername":"c1"}]}'
+    http_server.answer = (200, "text/html", body.encode())
+
+    [server] = make_client(base_url=http_server.base_url).list_servers()
+
+    assert server.name == "café"
+
+
+def test_rate_limit_over_real_http_retries_get(make_client, http_server, sleeps):
+    http_server.answer = (503, "text/html", b"")
+
+    with pytest.raises(CacRateLimited):
+        make_client(base_url=http_server.base_url).list_tasks()
+
+    assert len(http_server.received) == 3 and len(sleeps) == 2
