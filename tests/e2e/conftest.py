@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.sandbox_fixtures import USER_PASSWORD
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
-PASSWORD = "correct-horse-battery-e2e"
 # Failure screenshots land in test-results/ at the repo root (CI keeps that folder as an artifact).
 SCREENSHOT_DIR = Path(
     os.environ.get(
@@ -82,22 +83,21 @@ def pytest_runtest_makereport(item, call):
         report.sections.append(("screenshot", f"saved {path}"))
 
 
+def accept_dialog(dialog):
+    dialog.accept()
+
+
 @pytest.fixture
 def page(page):
-    """Every page accepts hx-confirm dialogs: Playwright dismisses them unless told otherwise."""
-    page.on("dialog", lambda dialog: dialog.accept())
+    """Every page accepts hx-confirm dialogs: Playwright dismisses them unless told otherwise.
+
+    A test that wants to say "no" removes `accept_dialog` and adds its own handler.
+    """
+    page.on("dialog", accept_dialog)
     return page
 
 
-@pytest.fixture
-def e2e_user(transactional_db, django_user_model):
-    user = django_user_model.objects.create_user(
-        username="alice-e2e", email="alice-e2e@example.com", password=PASSWORD
-    )
-    return user
-
-
-def sign_in(page, live_server, user, password=PASSWORD):
+def sign_in(page, live_server, user, password=USER_PASSWORD):
     page.goto(live_server.url + "/auth/login/")
     page.fill("input[name=login]", user.get_username())
     page.fill("input[name=password]", password)
@@ -109,5 +109,15 @@ def sign_in(page, live_server, user, password=PASSWORD):
 
 
 @pytest.fixture
-def signed_in_page(page, live_server, e2e_user):
-    return sign_in(page, live_server, e2e_user)
+def signed_in_page(page, live_server, transactional_db, user):
+    """A page signed in as `user` (alice), through the real sign-in form."""
+    return sign_in(page, live_server, user)
+
+
+def server_row(page, name):
+    return page.locator(f'[data-testid=server-row][data-server-name="{name}"]')
+
+
+def toast(page, kind):
+    """The newest toast of `kind` ("success" or "error")."""
+    return page.locator(f"#toasts .toast-{kind}").last

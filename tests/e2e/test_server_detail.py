@@ -1,0 +1,76 @@
+"""The server detail page: rename, reverse DNS (with a bad hostname), the console in a new tab."""
+
+from playwright.sync_api import expect
+
+from sandbox.models import SandboxServer
+from servers.models import ActionLog
+from tests.e2e.conftest import toast
+
+
+def open_detail(page, live_server, account, label):
+    server = SandboxServer.objects.get(customer__login=account.login, label=label)
+    page.goto(f"{live_server.url}/accounts/{account.pk}/servers/{server.sid}/")
+    expect(page.locator("h1#server-name")).to_have_text(label)
+    return server
+
+
+def test_rename_inline(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    server = open_detail(page, live_server, cac_account, "web-01")
+
+    page.get_by_test_id("rename").click()
+    form = page.locator("#rename-form")
+    expect(form.locator("input[name=name]")).to_have_value("web-01")
+    form.locator("input[name=name]").fill("web-frontend")
+    form.get_by_role("button", name="Save").click()
+
+    expect(page.locator("h1#server-name")).to_have_text("web-frontend")
+    expect(toast(page, "success")).to_be_visible()
+    server.refresh_from_db()
+    assert server.label == "web-frontend"
+    # The page shows what the provider now says, not only what was typed.
+    page.reload()
+    expect(page.locator("h1#server-name")).to_have_text("web-frontend")
+
+
+def test_an_invalid_hostname_is_refused_with_a_field_error(
+    signed_in_page, live_server, cac_account
+):
+    page = signed_in_page
+    server = open_detail(page, live_server, cac_account, "web-01")
+    rdns_before = server.rdns
+
+    page.get_by_test_id("edit-rdns").click()
+    form = page.locator("#rdns-form")
+    form.locator("input[name=hostname]").fill("not a hostname!")
+    form.get_by_role("button", name="Save").click()
+
+    expect(form.locator(".field-error")).to_be_visible()
+    expect(form.locator("input[name=hostname]")).to_have_value("not a hostname!")
+    server.refresh_from_db()
+    assert server.rdns == rdns_before
+    # Every call to the provider is logged as pending first: no row, no call.
+    assert not ActionLog.objects.filter(action="rdns").exists()
+
+    # Correcting it in the same form goes through.
+    form.locator("input[name=hostname]").fill("www.example.org")
+    form.get_by_role("button", name="Save").click()
+    expect(page.locator("[data-field=rdns] .rdns-value")).to_have_text("www.example.org")
+    expect(toast(page, "success")).to_be_visible()
+    server.refresh_from_db()
+    assert server.rdns == "www.example.org"
+
+
+def test_the_console_opens_in_a_new_tab(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    open_detail(page, live_server, cac_account, "web-01")
+
+    with page.context.expect_page() as new_tab:
+        page.get_by_test_id("console").click()
+    console = new_tab.value
+    console.wait_for_load_state()
+
+    assert console.url.startswith(live_server.url + "/sandbox/console/")
+    expect(console.locator("body")).to_contain_text("web-01")
+    # The panel's own tab stays where it was.
+    expect(page.locator("h1#server-name")).to_have_text("web-01")

@@ -1,0 +1,117 @@
+"""The home page: every server of the account, the filter box, the `/` shortcut, power off."""
+
+from playwright.sync_api import expect
+
+from sandbox.models import SandboxServer
+from servers.models import ActionLog
+from tests.e2e.conftest import accept_dialog, server_row, toast
+
+DEMO_SERVER_COUNT = 8
+
+
+def test_the_accounts_servers_are_listed_with_their_status(
+    signed_in_page, live_server, cac_account
+):
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+
+    section = page.locator('[data-testid=account-section][data-account-name="Demo"]')
+    rows = section.locator("[data-testid=server-row]")
+    expect(rows).to_have_count(DEMO_SERVER_COUNT)
+    expect(server_row(page, "web-01").locator("[data-testid=status]")).to_contain_text("Powered On")
+    expect(server_row(page, "db-01").locator("[data-testid=status]")).to_contain_text("Powered Off")
+    expect(server_row(page, "cp-build").locator("[data-testid=status]")).to_contain_text(
+        "Installing"
+    )
+    # A server without a label is shown by its server name.
+    unlabelled = SandboxServer.objects.get(customer__login=cac_account.login, label=None)
+    expect(server_row(page, unlabelled.servername)).to_be_visible()
+
+
+def test_the_filter_box_narrows_the_list_as_you_type(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+    rows = page.locator("[data-testid=server-row]")
+    expect(rows).to_have_count(DEMO_SERVER_COUNT)
+
+    page.locator("#server-filter").press_sequentially("cp-")
+    expect(rows.locator("visible=true")).to_have_count(3)
+    expect(server_row(page, "cp-app")).to_be_visible()
+    expect(server_row(page, "web-01")).to_be_hidden()
+
+    page.locator("#server-filter").fill("no server is called this")
+    expect(rows.locator("visible=true")).to_have_count(0)
+    expect(page.locator("#filter-empty")).to_be_visible()
+
+    page.locator("#server-filter").fill("")
+    expect(rows.locator("visible=true")).to_have_count(DEMO_SERVER_COUNT)
+    expect(page.locator("#filter-empty")).to_be_hidden()
+
+
+def test_slash_focuses_the_filter_box(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+    expect(page.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
+    expect(page.locator("#server-filter")).not_to_be_focused()
+
+    page.keyboard.press("/")
+
+    expect(page.locator("#server-filter")).to_be_focused()
+    # The key only moves the focus; it is not typed into the box.
+    expect(page.locator("#server-filter")).to_have_value("")
+    page.keyboard.type("mail")
+    expect(page.locator("[data-testid=server-row]").locator("visible=true")).to_have_count(1)
+
+
+def test_power_off_asks_first_then_the_task_completes_and_the_status_changes(
+    signed_in_page, live_server, cac_account, sandbox_customer
+):
+    # Long enough to see the pending state, short enough to watch it finish.
+    sandbox_customer.task_seconds = 2
+    sandbox_customer.save(update_fields=["task_seconds"])
+    page = signed_in_page
+    asked = []
+    page.on("dialog", lambda dialog: asked.append(dialog.message))
+    page.goto(live_server.url + "/")
+    row = server_row(page, "web-01")
+    status = row.locator("[data-testid=status]")
+    expect(status).to_contain_text("Powered On")
+
+    row.get_by_role("button", name="Power off").click()
+
+    expect(toast(page, "success")).to_contain_text("task")
+    assert asked and "web-01" in asked[0]
+    expect(row.get_by_text("task pending")).to_be_visible()
+    expect(status).to_contain_text("Powered Off")
+    expect(row.get_by_text("task pending")).to_be_hidden()
+    log = ActionLog.objects.get(action="poweroff")
+    assert (log.server_name, log.outcome, log.user_name) == ("web-01", "success", "alice")
+    assert log.task_id and log.task_id in toast(page, "success").inner_text()
+
+
+def test_power_off_not_confirmed_sends_nothing(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    page.remove_listener("dialog", accept_dialog)
+    asked = []
+
+    def say_no(dialog):
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", say_no)
+    posts = []
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
+    page.goto(live_server.url + "/")
+    row = server_row(page, "web-01")
+    expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
+
+    row.get_by_role("button", name="Power off").click()
+    # confirm() runs inside the click handler: once the page answers this, htmx has decided.
+    page.evaluate("1")
+
+    assert len(asked) == 1
+    assert posts == []
+    assert not ActionLog.objects.exists()
+    expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
