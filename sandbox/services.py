@@ -262,6 +262,10 @@ def power(customer: SandboxCustomer, sid: str, action: str, now=None) -> Sandbox
     with transaction.atomic():
         if _has_pending_task(server):
             raise task_already_running()
+        if action == "poweron" and server.status == SandboxServer.Status.OFF:
+            # What the live list showed while a power-on waited its turn.
+            server.status = SandboxServer.Status.PENDING_ON
+            server.save(update_fields=["status"])
         return new_task(customer, server, action, now)
 
 

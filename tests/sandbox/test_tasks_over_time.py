@@ -34,19 +34,21 @@ def task_status(api, task_id):
 
 
 @pytest.mark.parametrize(
-    ("label", "action", "before", "after"),
+    ("label", "action", "meanwhile", "after"),
     [
         ("web-01", "poweroff", "Powered On", "Powered Off"),
-        ("db-01", "poweron", "Powered Off", "Powered On"),
+        ("db-01", "poweron", "Pending On", "Powered On"),
         ("web-01", "reset", "Powered On", "Powered On"),
         ("db-01", "reset", "Powered Off", "Powered On"),
     ],
 )
-def test_power_changes_the_server_when_its_task_completes(api, slow, label, action, before, after):
+def test_power_changes_the_server_when_its_task_completes(
+    api, slow, label, action, meanwhile, after
+):
     server = server_by_label(slow, label)
     task_id = body(api("powerop.php", sid=server.sid, action=action))["taskid"]
 
-    assert status_of(api, server.sid) == before
+    assert status_of(api, server.sid) == meanwhile
     assert task_status(api, task_id) == "pending"
 
     make_due(task_id)
@@ -56,6 +58,16 @@ def test_power_changes_the_server_when_its_task_completes(api, slow, label, acti
     # Once done, another power operation is accepted again.
     again = body(api("powerop.php", sid=server.sid, action="reset"))
     assert again["status"] == "ok"
+
+
+def test_a_server_waiting_to_power_on_shows_no_usage(api, slow):
+    server = server_by_label(slow, "db-01")
+    api("powerop.php", sid=server.sid, action="poweron")
+
+    row = next(r for r in body(api("listservers.php"))["data"] if r["sid"] == server.sid)
+
+    assert row["status"] == "Pending On"
+    assert (row["cpuusage"], row["ramusage"], row["hdusage"]) == ("0", "0", "0")
 
 
 def test_with_no_delay_the_next_request_sees_the_task_completed(api, sandbox_customer):
