@@ -34,6 +34,7 @@ from servers.cac.models import (
     Task,
     Template,
     UnexpectedShape,
+    identifier,
     records,
 )
 from servers.cac.redaction import protect_http_loggers, scrub
@@ -109,17 +110,23 @@ class CacClient:
     def list_servers(self) -> list[Server]:
         return self._list("listservers", Server.from_api)
 
-    @sensitive_variables("item")
     def server_secrets(self, server_id: str) -> ServerSecrets:
         """The root and VNC passwords, read fresh: they are never kept on `Server`."""
         wanted = str(server_id)
-        for item in self._list("listservers", dict):
-            if str(item.get("id")) == wanted:
-                return ServerSecrets.from_api(item)
-        raise errors.CacNotFound(
-            f"Server {wanted} is not on this Cloud at Cost account (refresh the list).",
-            endpoint="listservers",
+        secrets = next(
+            (
+                ServerSecrets.from_api(item)
+                for item in self._list("listservers", dict)
+                if identifier(item.get("id")) == wanted
+            ),
+            None,
         )
+        if secrets is None:
+            raise errors.CacNotFound(
+                f"Server {wanted} is not on this Cloud at Cost account (refresh the list).",
+                endpoint="listservers",
+            )
+        return secrets
 
     def list_templates(self) -> list[Template]:
         return self._list("listtemplates", Template.from_api)
@@ -171,25 +178,27 @@ class CacClient:
 
     def resources(self) -> Resources:
         payload = self._call("cloudpro/resources", GET)
-        return self._parse("cloudpro/resources", lambda: Resources.from_api(payload.get("data")))
+        return self._parse("cloudpro/resources", Resources.from_api, payload.get("data"))
 
     # Plumbing --------------------------------------------------------------------------------
 
-    @sensitive_variables("payload")
     def _list(self, endpoint: str, parse_item: Callable[[dict], T]) -> list[T]:
-        payload = self._call(endpoint, GET)
-        return self._parse(
-            endpoint, lambda: [parse_item(item) for item in records(payload.get("data"), "data")]
-        )
+        def parse(data: Any) -> list[T]:
+            return [parse_item(item) for item in records(data, "data")]
+
+        return self._parse(endpoint, parse, self._call(endpoint, GET).get("data"))
 
     def _action(self, endpoint: str, params: dict[str, Any]) -> ActionResult:
         return ActionResult.from_api(self._call(endpoint, POST, params))
 
-    def _parse(self, endpoint: str, parse: Callable[[], T]) -> T:
+    def _parse(self, endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
         try:
-            return parse()
+            return parse(data)
         except UnexpectedShape as exc:
             what = str(exc)
+        # The raw answer (listservers carries every root password) must not be among the
+        # variables of a traceback that an error page or tracker might show.
+        del data
         raise errors.unexpected_shape(endpoint, what)
 
     def _call(self, endpoint: str, method: str, params: dict[str, Any] | None = None) -> dict:

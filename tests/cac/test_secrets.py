@@ -311,3 +311,23 @@ class TestRedactingFilter:
 
         assert "key=[redacted]&login=[redacted]" in text
         assert "abc" not in text and "login=me" not in text
+
+
+SERVER_WITHOUT_ID = {"servername": "no id"}
+
+
+@pytest.mark.parametrize(
+    ("call", "servers"),
+    [
+        (lambda c: c.list_servers(), [bodies.LIVE_SERVER, SERVER_WITHOUT_ID]),
+        (lambda c: c.server_secrets("404"), [bodies.LIVE_SERVER]),
+    ],
+    ids=["unexpected shape", "unknown server"],
+)
+def test_no_password_among_traceback_variables(cac, client, call, servers):
+    cac.add(responses.GET, endpoint_url("listservers"), json={"status": "ok", "data": servers})
+
+    error = run_failure(client, call)
+
+    for text in exception_texts(error):
+        assert "live-root-pw" not in text and "live-vnc-pw" not in text
