@@ -49,6 +49,15 @@ def test_console_page_of_a_stopped_server_says_so(api, client, sandbox_customer)
     assert b"login:" not in page.content
 
 
+def test_console_page_of_a_windows_server_asks_for_ctrl_alt_delete(api, client, sandbox_customer):
+    windows = server_by_label(sandbox_customer, "win-rdp")
+
+    page = client.get(console_url(api, windows))
+
+    assert page.status_code == 200
+    assert b"Ctrl+Alt+Delete" in page.content
+
+
 def test_an_expired_console_link_is_403(api, client, sandbox_customer):
     web = server_by_label(sandbox_customer, "web-01")
     url = console_url(api, web)
