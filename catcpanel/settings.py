@@ -192,6 +192,8 @@ CATCPANEL_SANDBOX = env.bool("CATCPANEL_SANDBOX", default=DEBUG)
 CATCPANEL_CAC_CONNECT_TIMEOUT = env.float("CATCPANEL_CAC_CONNECT_TIMEOUT", default=5.0)
 CATCPANEL_CAC_READ_TIMEOUT = env.float("CATCPANEL_CAC_READ_TIMEOUT", default=20.0)
 CATCPANEL_CACHE_SECONDS = env.int("CATCPANEL_CACHE_SECONDS", default=30)
+# GET retries on 502/503/504 wait this long, doubling each time (or what Retry-After asks, capped).
+CATCPANEL_CAC_RETRY_BACKOFF = env.float("CATCPANEL_CAC_RETRY_BACKOFF", default=0.5)
 
 LOGGING = {
     "version": 1,
