@@ -117,9 +117,13 @@ def _populate(customer: SandboxCustomer) -> None:
             )
         )
 
-    # History: a finished reset, and the stuck build behind the Installing server.
-    web, building = servers[0], servers[5]
+    # History: a finished reset, one whose server id reads "0" (as the reference's example and the
+    # live list had it), and the stuck build behind the Installing server.
+    web, mail, building = servers[0], servers[2], servers[5]
     _task(customer, web, "reset", now - timedelta(hours=3), seconds=2, completed=True)
+    orphan = _task(customer, mail, "reset", now - timedelta(days=2), seconds=1, completed=True)
+    orphan.server, orphan.serverid = None, "0"
+    orphan.save(update_fields=["server", "serverid"])
     _task(
         customer,
         building,
