@@ -128,7 +128,8 @@ def _fetch(
             data, fetched_at = hit
             return Fetched(data=data, fetched_at=fetched_at)
     try:
-        data = load(account.client())
+        with account.client() as client:
+            data = load(client)
     except CacError as error:
         record_failure(account, error)
         last_good = cache.get(_last_good_key(account, name))

@@ -179,10 +179,12 @@ def _fail(log: ActionLog, error: Exception) -> ActionLog:
     )
 
 
-def _run(log: ActionLog, call: Callable):
+def _run(log: ActionLog, account: CloudAccount, call: Callable):
     """Call the provider for a pending row and finish the row whatever happens."""
     try:
-        result = call()
+        # Closing the client frees its pooled connection at once.
+        with account.client() as client:
+            result = call(client)
     except Exception as error:
         _fail(log, error)
         raise
@@ -200,7 +202,7 @@ def power(account: CloudAccount, user, server, action: str) -> ActionLog:
     busy = f"A power action for {server.name} is already in progress."
     with action_lock(account, server.id, "power", busy):
         log = _start(account, user, action, server=server, parameters={"action": action})
-        _run(log, lambda: account.client().power(server.id, action))
+        _run(log, account, lambda client: client.power(server.id, action))
     selectors.invalidate(account, "servers", "tasks")
     return log
 
@@ -211,7 +213,7 @@ def set_run_mode(account: CloudAccount, user, server, mode: str) -> ActionLog:
     busy = f"A run mode change for {server.name} is already in progress."
     with action_lock(account, server.id, "runmode", busy):
         log = _start(account, user, "runmode", server=server, parameters={"mode": mode})
-        _run(log, lambda: account.client().set_run_mode(server.id, mode))
+        _run(log, account, lambda client: client.set_run_mode(server.id, mode))
     selectors.invalidate(account, "servers", "tasks")
     return log
 
@@ -221,7 +223,7 @@ def rename(account: CloudAccount, user, server, name: str) -> ActionLog:
     busy = f"A rename of {server.name} is already in progress."
     with action_lock(account, server.id, "rename", busy):
         log = _start(account, user, "rename", server=server, parameters={"name": name})
-        _run(log, lambda: account.client().rename(server.id, name))
+        _run(log, account, lambda client: client.rename(server.id, name))
     selectors.invalidate(account, "servers", "tasks")
     return log
 
@@ -231,7 +233,7 @@ def set_reverse_dns(account: CloudAccount, user, server, hostname: str) -> Actio
     busy = f"A reverse DNS change for {server.name} is already in progress."
     with action_lock(account, server.id, "rdns", busy):
         log = _start(account, user, "rdns", server=server, parameters={"hostname": hostname})
-        _run(log, lambda: account.client().set_reverse_dns(server.id, hostname))
+        _run(log, account, lambda client: client.set_reverse_dns(server.id, hostname))
     selectors.invalidate(account, "servers", "tasks")
     return log
 
@@ -240,7 +242,8 @@ def console_url(account: CloudAccount, user, server) -> str:
     """The console's URL, for a redirect only: it is a bearer token, so it is never stored."""
     log = _start(account, user, "console", server=server)
     try:
-        url = account.client().console_url(server.id)
+        with account.client() as client:
+            url = client.console_url(server.id)
         if urlsplit(url).scheme.lower() not in ("http", "https") or not urlsplit(url).netloc:
             raise ServiceError("Cloud at Cost sent a console address that is not a web address.")
     except ServiceError as error:
@@ -295,7 +298,8 @@ def build(
         try:
             result = _run(
                 log,
-                lambda: account.client().build(cpu=cpu, ram=ram, storage=storage, os=template.id),
+                account,
+                lambda client: client.build(cpu=cpu, ram=ram, storage=storage, os=template.id),
             )
         finally:
             selectors.invalidate(account, "servers", "tasks", "resources")
@@ -315,7 +319,7 @@ def delete_server(account: CloudAccount, user, server) -> ActionLog:
     with action_lock(account, server.id, "delete", busy):
         log = _start(account, user, "delete", server=server)
         try:
-            _run(log, lambda: account.client().delete(server.id))
+            _run(log, account, lambda client: client.delete(server.id))
         finally:
             selectors.invalidate(account, "servers", "tasks", "resources")
     return log

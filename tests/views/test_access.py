@@ -30,14 +30,20 @@ ACCOUNT_PAGES = [page for page in PAGES if "{a}" in page]
 ACTIONS = [
     ("/accounts/{a}/test/", {}),
     ("/accounts/{a}/delete/", {}),
-    ("/accounts/{a}/edit/", {"name": "x", "login": "x@example.com", "base_url": "https://x.example/"}),
+    (
+        "/accounts/{a}/edit/",
+        {"name": "x", "login": "x@example.com", "base_url": "https://x.example/"},
+    ),
     ("/accounts/{a}/servers/{s}/power/", {"action": "poweroff"}),
     ("/accounts/{a}/servers/{s}/runmode/", {"mode": "safe"}),
     ("/accounts/{a}/servers/{s}/rename/", {"name": "stolen"}),
     ("/accounts/{a}/servers/{s}/rdns/", {"hostname": "host.example.com"}),
     ("/accounts/{a}/servers/{s}/console/", {}),
     ("/accounts/{a}/servers/{cp}/delete/", {"confirm_name": "cp-app"}),
-    ("/accounts/{a}/cloudpro/build/", {"cpu": 1, "ram": 1024, "storage": 10, "os": "CentOS-7-64bit"}),
+    (
+        "/accounts/{a}/cloudpro/build/",
+        {"cpu": 1, "ram": 1024, "storage": 10, "os": "CentOS-7-64bit"},
+    ),
 ]
 
 
@@ -57,7 +63,9 @@ def test_anonymous_visitor_is_sent_to_sign_in(client, cac_account, sandbox_custo
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_anonymous_htmx_request_redirects_the_whole_page(client, cac_account, sandbox_customer, url):
+def test_anonymous_htmx_request_redirects_the_whole_page(
+    client, cac_account, sandbox_customer, url
+):
     target = fill(url, cac_account, sandbox_customer)
     response = client.get(target, HTTP_HX_CURRENT_URL=f"http://testserver{target}", **HTMX)
     assert response.headers["HX-Redirect"].startswith("/auth/login/?next=")
@@ -71,7 +79,10 @@ def test_expired_session_on_an_htmx_action_redirects_back_to_the_page_after_sign
     web = server_by_label(sandbox_customer, "web-01")
     page = f"/accounts/{cac_account.pk}/servers/{web.sid}/"
     response = client.post(
-        page + "power/", {"action": "poweroff"}, HTTP_HX_CURRENT_URL=f"http://testserver{page}", **HTMX
+        page + "power/",
+        {"action": "poweroff"},
+        HTTP_HX_CURRENT_URL=f"http://testserver{page}",
+        **HTMX,
     )
     assert response.headers["HX-Redirect"] == f"/auth/login/?next={page}"
     assert not ActionLog.objects.exists()
