@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.sandbox_fixtures import USER_PASSWORD
-
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
@@ -97,7 +95,11 @@ def page(page):
     return page
 
 
-def sign_in(page, live_server, user, password=USER_PASSWORD):
+def sign_in(page, live_server, user, password=None):
+    # Imported here: the sandbox fixtures need Django, and this module also serves tests without it.
+    from tests.sandbox_fixtures import USER_PASSWORD
+
+    password = password or USER_PASSWORD
     page.goto(live_server.url + "/auth/login/")
     page.fill("input[name=login]", user.get_username())
     page.fill("input[name=password]", password)
@@ -110,8 +112,28 @@ def sign_in(page, live_server, user, password=USER_PASSWORD):
 
 @pytest.fixture
 def signed_in_page(page, live_server, transactional_db, user):
-    """A page signed in as `user` (alice), through the real sign-in form."""
-    return sign_in(page, live_server, user)
+    """A page whose browser holds a session of `user` (alice).
+
+    The session is made on the server side and handed to the browser as its cookie: a second
+    faster than the form, which test_sign_in.py exercises on its own.
+    """
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    page.context.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+                "httpOnly": True,
+                "sameSite": "Lax",
+            }
+        ]
+    )
+    return page
 
 
 def server_row(page, name):

@@ -80,13 +80,14 @@ def test_power_off_asks_first_then_the_task_completes_and_the_status_changes(
     row.get_by_role("button", name="Power off").click()
 
     expect(toast(page, "success")).to_contain_text("task")
+    success_text = toast(page, "success").inner_text()
     assert asked and "web-01" in asked[0]
     expect(row.get_by_text("task pending")).to_be_visible()
     expect(status).to_contain_text("Powered Off")
     expect(row.get_by_text("task pending")).to_be_hidden()
     log = ActionLog.objects.get(action="poweroff")
     assert (log.server_name, log.outcome, log.user_name) == ("web-01", "success", "alice")
-    assert log.task_id and log.task_id in toast(page, "success").inner_text()
+    assert log.task_id and log.task_id in success_text
 
 
 def test_power_off_not_confirmed_sends_nothing(signed_in_page, live_server, cac_account):
