@@ -146,6 +146,14 @@ def new_task(customer: SandboxCustomer, server: SandboxServer, action: str, now)
     )
 
 
+def _lock(server: SandboxServer) -> SandboxServer:
+    """Re-read the server under a row lock: two workers must not both find it without a task.
+
+    (A no-op on SQLite, whose IMMEDIATE transactions already let one writer in at a time.)
+    """
+    return SandboxServer.objects.select_for_update().get(pk=server.pk)
+
+
 def _has_pending_task(server: SandboxServer) -> bool:
     return server.tasks.filter(status=SandboxTask.Status.PENDING).exists()
 
@@ -260,6 +268,7 @@ def power(customer: SandboxCustomer, sid: str, action: str, now=None) -> Sandbox
     if action not in POWER_ACTIONS:
         raise SandboxError(105, "invalid action")
     with transaction.atomic():
+        server = _lock(server)
         if _has_pending_task(server):
             raise task_already_running()
         if action == "poweron" and server.status == SandboxServer.Status.OFF:
@@ -357,7 +366,9 @@ def build(customer: SandboxCustomer, *, cpu, ram, storage, os, datacenter=None, 
     """Start a Cloud Pro build: the server is listed at once as Installing, its task pending."""
     now = now or timezone.now()
     with transaction.atomic():
-        # Validated inside the transaction so that two builds cannot both spend the same free RAM.
+        # Validated under a lock on the customer so that two builds (two workers) cannot both
+        # spend the same free RAM.
+        customer = SandboxCustomer.objects.select_for_update().get(pk=customer.pk)
         request = validate_build(
             customer, cpu=cpu, ram=ram, storage=storage, os=os, datacenter=datacenter
         )
@@ -382,6 +393,7 @@ def delete(customer: SandboxCustomer, sid: str, now=None) -> SandboxTask:
     if not server.is_cloudpro:
         raise SandboxError(107, "Invalid Server Permission")
     with transaction.atomic():
+        server = _lock(server)
         if _has_pending_task(server):
             raise task_already_running()
         return new_task(customer, server, "delete", now)
