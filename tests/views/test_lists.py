@@ -1,0 +1,231 @@
+"""Home, server detail, templates, tasks (polling) and Cloud Pro (meters and build)."""
+
+import json
+
+import pytest
+from django.utils import timezone
+
+from sandbox.models import SandboxServer, SandboxTask
+from servers.models import ActionLog
+from tests.views.conftest import HTMX, server_by_label
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def finish_every_task(customer):
+    SandboxTask.objects.filter(customer=customer, status="pending").update(due_at=timezone.now())
+    SandboxServer.objects.filter(customer=customer, status="Installing").update(status="Powered On")
+    SandboxTask.objects.filter(customer=customer).update(
+        status="completed", finished_at=timezone.now()
+    )
+
+
+def test_home_has_a_filter_box_and_one_lazy_section_per_account(owner, cac_account):
+    text = owner.get("/").content.decode()
+    assert 'id="server-filter"' in text
+    assert f'hx-get="/accounts/{cac_account.pk}/servers/"' in text
+    assert "Loading…" in text
+
+
+def test_account_section_lists_servers_with_status_usage_and_no_passwords(
+    owner, cac_account, sandbox_customer
+):
+    response = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)
+    text = response.content.decode()
+    assert text.count('data-testid="server-row"') == 8
+    web = server_by_label(sandbox_customer, "web-01")
+    assert 'data-server-name="web-01"' in text
+    assert web.ip in text
+    assert "Powered On" in text and "Powered Off" in text and "Installing" in text
+    assert "<meter" in text
+    # A server with no label is shown by its servername.
+    unnamed = SandboxServer.objects.get(customer=sandbox_customer, label=None)
+    assert f'data-server-name="{unnamed.servername}"' in text
+    for server in SandboxServer.objects.filter(customer=sandbox_customer):
+        assert server.rootpass not in text
+        assert server.vncpass not in text
+
+
+def test_section_polls_while_a_task_is_pending_and_stops_when_none(
+    owner, cac_account, sandbox_customer
+):
+    busy = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX).content.decode()
+    assert 'hx-trigger="every 5s"' in busy
+    finish_every_task(sandbox_customer)
+    idle = owner.get(f"/accounts/{cac_account.pk}/servers/?poll=1", **HTMX).content.decode()
+    assert "every 5s" not in idle
+
+
+def test_lists_are_cached_between_page_loads(owner, cac_account, sandbox_calls):
+    owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)
+    sandbox_calls.clear()
+    owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)
+    assert sandbox_calls.paths == []
+    # A poll asks the provider again: it is how statuses change on screen.
+    owner.get(f"/accounts/{cac_account.pk}/servers/?poll=1", **HTMX)
+    assert sandbox_calls.of("listservers")
+
+
+def test_server_detail_shows_every_field_but_the_passwords(owner, cac_account, sandbox_customer):
+    web = server_by_label(sandbox_customer, "web-01")
+    text = owner.get(f"/accounts/{cac_account.pk}/servers/{web.sid}/").content.decode()
+    for value in (
+        web.ip,
+        web.netmask,
+        web.gateway,
+        web.hostname,
+        web.vmname,
+        web.rdns,
+        web.template,
+    ):
+        assert value in text
+    assert web.rootpass not in text and web.vncpass not in text
+    for label in (
+        "Power on",
+        "Power off",
+        "Reset",
+        "Normal mode",
+        "Safe mode",
+        "Rename",
+        "Open console",
+    ):
+        assert label in text
+    assert 'target="_blank"' in text
+    assert 'hx-confirm="Power off web-01?' in text
+
+
+def test_unknown_server_detail_is_404(owner, cac_account):
+    assert owner.get(f"/accounts/{cac_account.pk}/servers/123/").status_code == 404
+
+
+def test_templates_page_lists_template_names(owner, cac_account):
+    text = owner.get(f"/accounts/{cac_account.pk}/templates/").content.decode()
+    assert text.count('class="template-row"') == 15
+    assert "CentOS-7-64bit" in text
+
+
+def test_templates_in_the_live_shape_are_read_too(owner, cac_account, sandbox_customer):
+    sandbox_customer.shape = "live"
+    sandbox_customer.save()
+    text = owner.get(f"/accounts/{cac_account.pk}/templates/").content.decode()
+    assert text.count('class="template-row"') == 15
+
+
+def test_tasks_page_puts_pending_tasks_first_and_polls(owner, cac_account):
+    text = owner.get(f"/accounts/{cac_account.pk}/tasks/").content.decode()
+    statuses = [part.split('"')[0] for part in text.split('data-status="')[1:]]
+    assert statuses[0] == "pending"
+    assert "completed" in statuses
+    assert statuses == sorted(statuses, key=lambda s: s != "pending")
+    assert "every 3s" in text
+
+
+def test_task_poll_continues_while_pending_and_stops_with_286(owner, cac_account, sandbox_customer):
+    url = f"/accounts/{cac_account.pk}/tasks/?poll=1"
+    assert owner.get(url, **HTMX).status_code == 200
+    finish_every_task(sandbox_customer)
+    response = owner.get(url, **HTMX)
+    assert response.status_code == 286
+    assert b'id="tasks"' in response.content
+    assert b"every 3s" not in response.content
+
+
+def test_cloudpro_page_shows_total_used_and_free(owner, cac_account):
+    text = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    assert 'id="meter-cpu"' in text and 'id="meter-ram"' in text and 'id="meter-storage"' in text
+    # Demo allocation 16 / 16384 / 500, of which the three Cloud Pro servers use 8 / 8192 / 200.
+    assert "8 free" in text
+    assert "8192 MB free" in text
+    assert "300 GB free" in text
+    assert 'id="build-form"' in text
+
+
+def build_data(page, **changes):
+    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
+    data = {"cpu": 1, "ram": 1024, "storage": 20, "os": "CentOS-7-64bit", "idempotency_key": key}
+    data.update(changes)
+    return data
+
+
+def test_build_starts_an_installing_server_and_a_pending_task(owner, cac_account, sandbox_customer):
+    sandbox_customer.task_seconds = 3600
+    sandbox_customer.save()
+    page = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    response = owner.post(f"/accounts/{cac_account.pk}/cloudpro/build/", build_data(page), **HTMX)
+    events = json.loads(response.headers["HX-Trigger"])
+    assert events["toast"]["kind"] == "success"
+    assert "Build started: task" in events["toast"]["text"]
+    assert f"account-changed-{cac_account.pk.hex}" in events
+    log = ActionLog.objects.get(action="build")
+    assert log.outcome == "success" and log.task_id and log.server_name
+    assert log.parameters["os_name"] == "CentOS-7-64bit"
+    # A fresh form with a new key for the next server.
+    assert build_data(page)["idempotency_key"] not in response.content.decode()
+    # At once: the new server shows as Installing, the task as pending.
+    listing = owner.get(f"/accounts/{cac_account.pk}/servers/?cloudpro=1", **HTMX).content.decode()
+    row = listing.split(f'data-server-name="{log.server_name}"')[1].split("</tr>")[0]
+    assert "Installing" in row
+    tasks = owner.get(f"/accounts/{cac_account.pk}/tasks/").content.decode()
+    assert f'data-task-id="{log.task_id}"' in tasks
+
+
+def test_a_double_submitted_build_builds_one_server(
+    owner, cac_account, sandbox_customer, sandbox_calls
+):
+    page = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    data = build_data(page)
+    before = SandboxServer.objects.filter(customer=sandbox_customer).count()
+    first = owner.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
+    second = owner.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
+    assert json.loads(first.headers["HX-Trigger"])["toast"]["kind"] == "success"
+    toast = json.loads(second.headers["HX-Trigger"])["toast"]
+    assert toast["kind"] == "success" and "already submitted" in toast["text"]
+    assert len(sandbox_calls.of("cloudpro/build")) == 1
+    assert SandboxServer.objects.filter(customer=sandbox_customer).count() == before + 1
+    assert ActionLog.objects.filter(action="build").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"cpu": 0}, "cpu"),
+        ({"cpu": 17}, "cpu"),
+        ({"ram": 256}, "ram"),
+        ({"ram": 1026}, "ram"),
+        ({"ram": 32772}, "ram"),
+        ({"storage": 5}, "storage"),
+        ({"storage": 25}, "storage"),
+        ({"storage": 1010}, "storage"),
+        ({"cpu": 9}, "cpu"),  # only 8 free
+        ({"ram": 8196}, "ram"),  # only 8192 MB free
+        ({"storage": 310}, "storage"),  # only 300 GB free
+        ({"os": "Windows 95"}, "os"),
+        ({"cpu": "two"}, "cpu"),
+    ],
+)
+def test_invalid_build_values_get_field_errors_and_send_nothing(
+    owner, cac_account, sandbox_customer, sandbox_calls, changes, field
+):
+    page = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    response = owner.post(
+        f"/accounts/{cac_account.pk}/cloudpro/build/", build_data(page, **changes), **HTMX
+    )
+    text = response.content.decode()
+    assert response.status_code == 200
+    field_html = text.split(f'for="id_{field}"')[1].split("<label")[0]
+    assert 'class="field-error"' in field_html
+    assert sandbox_calls.of("cloudpro/build") == []
+    assert not ActionLog.objects.exists()
+
+
+def test_build_failure_from_the_provider_is_a_toast_and_a_failed_row(
+    owner, cac_account, sandbox_customer
+):
+    page = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    response = owner.post(f"/accounts/{cac_account.pk}/cloudpro/build/", build_data(page), **HTMX)
+    toast = json.loads(response.headers["HX-Trigger"])["toast"]
+    assert toast["kind"] == "error" and "maintenance" in toast["text"]
+    assert ActionLog.objects.get().outcome == "failure"
+    assert b"maintenance" in response.content
