@@ -62,11 +62,12 @@ def admit(request: HttpRequest, method: str) -> Admitted | HttpResponse:
     if customer.maintenance:
         return shapes.text_response(shapes.MAINTENANCE_NOTICE)
     if services.over_rate_limit(customer):
-        return shapes.text_response(shapes.RATE_LIMIT_NOTICE, status=503)
+        return _simulated(shapes.text_response(shapes.RATE_LIMIT_NOTICE, status=503))
     if customer.fail_rate and random.random() < customer.fail_rate:
-        return shapes.text_response(
+        failure = shapes.text_response(
             _failure_text(customer.fail_status), status=customer.fail_status
         )
+        return _simulated(failure)
 
     # Wrong key and unknown IP were one error on the provider: it checked the pair together.
     if not services.key_matches(customer, api_key):
@@ -74,6 +75,13 @@ def admit(request: HttpRequest, method: str) -> Admitted | HttpResponse:
 
     services.complete_due_tasks(customer)
     return Admitted(customer=customer, params=params)
+
+
+def _simulated(response: HttpResponse) -> HttpResponse:
+    """Mark a deliberate 5xx as already logged: Django would log it at ERROR, and an operator
+    reading the panel's log would take a switched-on fault for a real one."""
+    response._has_been_logged = True
+    return response
 
 
 def _failure_text(status: int) -> str:

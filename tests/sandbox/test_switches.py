@@ -181,3 +181,13 @@ def test_latency_delays_the_answer(api, sandbox_customer):
 
     assert response.status_code == 200
     assert time.monotonic() - started >= 0.3
+
+
+def test_simulated_failures_are_not_logged_as_server_errors(api, sandbox_customer, caplog):
+    switch(sandbox_customer, fail_rate=1.0, fail_status=500)
+
+    with caplog.at_level("WARNING", logger="django.request"):
+        response = api("listservers.php")
+
+    assert response.status_code == 500
+    assert not [r for r in caplog.records if r.name == "django.request"]
