@@ -9,7 +9,6 @@ Parameters are logged without secrets; console URLs are returned, never stored.
 from __future__ import annotations
 
 import re
-import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -31,7 +30,6 @@ BUILD_LIMITS = {"cpu": (1, 16, 1), "ram": (512, 32768, 4), "storage": (10, 1000,
 SERVER_NAME_MAX = 64
 HOSTNAME_MAX = 253
 HOSTNAME_LABEL = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
-PRINTABLE = set(string.printable) - set("\t\n\r\x0b\x0c")
 
 
 class ServiceError(Exception):
@@ -55,8 +53,8 @@ def clean_server_name(value: str) -> str:
         raise ValidationError("Enter a name.")
     if len(name) > SERVER_NAME_MAX:
         raise ValidationError(f"Use at most {SERVER_NAME_MAX} characters.")
-    if not set(name) <= PRINTABLE:
-        raise ValidationError("Use printable characters only (letters, digits, punctuation).")
+    if not name.isprintable():
+        raise ValidationError("Use printable characters only: no tabs, line breaks or controls.")
     return name
 
 
