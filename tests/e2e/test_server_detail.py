@@ -74,3 +74,44 @@ def test_the_console_opens_in_a_new_tab(signed_in_page, live_server, cac_account
     expect(console.locator("body")).to_contain_text("web-01")
     # The panel's own tab stays where it was.
     expect(page.locator("h1#server-name")).to_have_text("web-01")
+
+
+def test_switch_to_safe_mode_and_back(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    server = open_detail(page, live_server, cac_account, "web-01")
+    expect(page.get_by_test_id("mode-normal")).to_be_disabled()
+
+    page.get_by_test_id("mode-safe").click()
+
+    expect(toast(page, "success")).to_be_visible()
+    expect(page.locator("dd[data-field=mode]")).to_have_text("Safe")
+    expect(page.get_by_test_id("mode-safe")).to_be_disabled()
+    server.refresh_from_db()
+    assert server.mode == "Safe"
+
+    page.get_by_test_id("mode-normal").click()
+    expect(page.locator("dd[data-field=mode]")).to_have_text("Normal")
+    expect(page.get_by_test_id("mode-normal")).to_be_disabled()
+    assert list(ActionLog.objects.order_by("started_at").values_list("action", "outcome")) == [
+        ("runmode", "success"),
+        ("runmode", "success"),
+    ]
+
+
+def test_a_button_is_disabled_while_its_request_is_in_flight(
+    signed_in_page, live_server, cac_account, sandbox_customer
+):
+    page = signed_in_page
+    open_detail(page, live_server, cac_account, "web-01")
+    # A slow provider, so that the request is still in flight when we look.
+    sandbox_customer.latency_ms = 1000
+    sandbox_customer.save(update_fields=["latency_ms"])
+    reset = page.get_by_test_id("reset")
+    expect(reset).to_be_enabled()
+
+    reset.click()
+
+    expect(reset).to_be_disabled()
+    expect(toast(page, "success")).to_contain_text("task")
+    expect(page.get_by_test_id("reset")).to_be_enabled()
+    assert ActionLog.objects.filter(action="reset").count() == 1
