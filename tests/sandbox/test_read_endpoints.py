@@ -159,3 +159,16 @@ def test_resources_used_follows_the_cloudpro_servers(api, sandbox_customer):
     data = body(api("cloudpro/resources.php"))
 
     assert data["data"]["used"] == {"cpu_used": "0", "ram_used": "0", "storage_used": "0"}
+
+
+def test_each_customer_sees_only_its_own_servers_and_tasks(api, sandbox_customer):
+    from sandbox.demo import create_demo_customer
+
+    other = create_demo_customer(login="bob@sandbox.example")
+    own = {server.sid for server in sandbox_customer.servers.all()}
+
+    servers = {row["sid"] for row in body(api("listservers.php"))["data"]}
+    tasks = {row["idf"] for row in body(api("listtasks.php"))["data"]}
+
+    assert servers == own
+    assert not tasks & {str(task.idf) for task in other.tasks.all()}
