@@ -6,6 +6,8 @@ import stat
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 
@@ -83,25 +85,21 @@ def test_a_data_folder_that_cannot_be_made_stops_it_with_a_clear_message(clean_e
     assert "should not run" not in result.stdout
 
 
-def test_without_arguments_it_migrates_makes_the_admin_serves_and_stops_on_sigterm(
-    clean_env, tmp_path, free_port
-):
-    """The `docker run -v catcpanel:/data IMAGE` path: SQLite and generated keys in the volume."""
-    data = tmp_path / "data"
-    environ = {
+def serving_environment(clean_env, port, **settings):
+    return {
         **clean_env,
         "CATCPANEL_GENERATE_KEY": "true",
-        "PORT": str(free_port),
-        "GUNICORN_BIND": f"127.0.0.1:{free_port}",
+        "PORT": str(port),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
         "GUNICORN_WORKERS": "1",
         "GUNICORN_THREADS": "2",
-        "SITE_URL": f"http://127.0.0.1:{free_port}",
-        "CATCPANEL_ADMIN_USER": "root-admin",
-        "CATCPANEL_ADMIN_PASSWORD": "correct-Horse-battery-staple-71",
-        # Asked for the demo without the sandbox: refused with a warning, not a crash.
-        "CATCPANEL_DEMO": "true",
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        **settings,
     }
-    log = tmp_path / "panel.log"
+
+
+def serve(environ, log, while_serving=lambda: None):
+    """Start the entrypoint with no arguments, wait for a healthy panel, then SIGTERM it."""
     with open(log, "w") as output:
         panel = subprocess.Popen(
             [str(ENTRYPOINT)], env=environ, stdout=output, stderr=subprocess.STDOUT
@@ -121,6 +119,7 @@ def test_without_arguments_it_migrates_makes_the_admin_serves_and_stops_on_sigte
                 break
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
+        while_serving()
 
         panel.send_signal(signal.SIGTERM)
         # gunicorn is the entrypoint's process (exec): the signal reaches it, not a shell.
@@ -129,18 +128,66 @@ def test_without_arguments_it_migrates_makes_the_admin_serves_and_stops_on_sigte
         if panel.poll() is None:
             panel.kill()
             panel.wait()
-
     output = log.read_text()
     assert "Handling signal: term" in output
+    return output
+
+
+def query(database_file, sql):
+    with sqlite3.connect(database_file) as database:
+        return database.execute(sql).fetchall()
+
+
+def test_without_arguments_it_migrates_makes_the_admin_serves_and_stops_on_sigterm(
+    clean_env, tmp_path, free_port
+):
+    """The `docker run -v catcpanel:/data IMAGE` path: SQLite and generated keys in the volume."""
+    data = tmp_path / "data"
+    environ = serving_environment(
+        clean_env,
+        free_port,
+        CATCPANEL_ADMIN_USER="root-admin",
+        CATCPANEL_ADMIN_PASSWORD="correct-Horse-battery-staple-71",
+        # Asked for the demo without the sandbox: refused with a warning, not a crash.
+        CATCPANEL_DEMO="true",
+    )
+
+    output = serve(environ, tmp_path / "panel.log")
+
+    assert output.count("Booting worker") == 1  # GUNICORN_WORKERS
     assert "needs CATCPANEL_SANDBOX=true" in output
     assert "correct-Horse-battery-staple-71" not in output
     for name in ("secret_key", "fernet.key", "catcpanel.sqlite3"):
         assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
-    with sqlite3.connect(data / "catcpanel.sqlite3") as database:
-        admins = database.execute(
-            "SELECT username FROM auth_user WHERE is_superuser AND is_staff"
-        ).fetchall()
+    admins = query(
+        data / "catcpanel.sqlite3", "SELECT username FROM auth_user WHERE is_superuser AND is_staff"
+    )
     assert admins == [("root-admin",)]
+
+
+def test_the_demo_switch_seeds_the_demo_and_serves_the_sandbox(clean_env, tmp_path, free_port):
+    """`docker run -e CATCPANEL_SANDBOX=true -e CATCPANEL_DEMO=true IMAGE`."""
+    data = tmp_path / "data"
+    environ = serving_environment(
+        clean_env, free_port, CATCPANEL_SANDBOX="true", CATCPANEL_DEMO="True"
+    )
+    sandbox_status = []
+
+    def ask_the_sandbox():
+        url = f"http://127.0.0.1:{free_port}/sandbox/api/v1/listservers.php"
+        try:
+            with urllib.request.urlopen(url, timeout=10) as response:
+                sandbox_status.append(response.status)
+        except urllib.error.HTTPError as error:
+            sandbox_status.append(error.code)
+
+    output = serve(environ, tmp_path / "panel.log", while_serving=ask_the_sandbox)
+
+    assert "catcpanel demo is ready" in output
+    assert sandbox_status and sandbox_status[0] != 404  # mounted: it answers, if only "no key"
+    assert query(data / "catcpanel.sqlite3", "SELECT base_url FROM servers_cloudaccount") == [
+        (f"http://127.0.0.1:{free_port}/sandbox/api/v1/",)
+    ]
 
 
 def test_entrypoint_is_executable_and_posix_sh():
