@@ -43,6 +43,14 @@ def toast(response: HttpResponse, kind: str, text: str, account=None) -> HttpRes
     return trigger(response, **events)
 
 
+def toast_then_refresh(response: HttpResponse, kind: str, text: str, account) -> HttpResponse:
+    """For a response that swaps content: refresh the account's parts only once it is settled,
+    so that the refresh sees the new content (not the form being replaced)."""
+    toast(response, kind, text)
+    response.headers["HX-Trigger-After-Settle"] = json.dumps({account_event(account): True})
+    return response
+
+
 def signin_required(view):
     """login_required that answers an htmx request with HX-Redirect to the sign-in page.
 

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from servers import permissions, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import DeleteServerForm, PowerForm, RenameForm, ReverseDnsForm, RunModeForm
-from servers.htmx import is_htmx, signin_required, toast
+from servers.htmx import is_htmx, signin_required, toast, toast_then_refresh
 from servers.views.common import outcome, server_or_404, task_text
 
 
@@ -125,7 +125,8 @@ def _inline_edit(request, account_id, server_id, *, form_class, field, template,
         return redirect(_detail_url(account, server.id))
     context.update({"editing": False, "value": value})
     response = render(request, template, context)
-    return toast(response, "success", f"{verb} {server.name}: {task_text(log)}.", account=account)
+    text = f"{verb} {server.name}: {task_text(log)}."
+    return toast_then_refresh(response, "success", text, account)
 
 
 def field_source(field: str) -> str:

@@ -46,6 +46,17 @@
     toast("The panel took too long to answer.", "error");
   });
 
+  // A refresh (poll or account event) must not wipe an inline form the user is typing in: skip it,
+  // the next one after Save or Cancel brings the page up to date.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    const detail = event.detail || {};
+    const verb = (detail.requestConfig && detail.requestConfig.verb) || "";
+    const target = detail.target;
+    if (verb !== "get" || !target || !target.querySelector) return;
+    const openForm = target.querySelector(".inline-form");
+    if (openForm && !openForm.closest(".inline-edit").contains(detail.elt)) event.preventDefault();
+  });
+
   // The filter narrows every loaded server list without another request.
   function applyFilter() {
     const input = document.getElementById("server-filter");

@@ -271,3 +271,13 @@ def test_delete_is_refused_for_a_server_that_is_not_cloud_pro(
     assert not ActionLog.objects.exists()
     detail = owner.get(url(cac_account, web))
     assert b'data-testid="delete-server"' not in detail.content
+
+
+def test_inline_edit_refreshes_the_account_only_after_its_own_swap(
+    owner, cac_account, sandbox_customer
+):
+    web = server_by_label(sandbox_customer, "web-01")
+    response = owner.post(url(cac_account, web, "rename"), {"name": "frontend"}, **HTMX)
+    assert f"account-changed-{cac_account.pk.hex}" not in events(response)
+    after_settle = json.loads(response.headers["HX-Trigger-After-Settle"])
+    assert f"account-changed-{cac_account.pk.hex}" in after_settle
