@@ -29,6 +29,16 @@ if ! mkdir -p "$CATCPANEL_DATA_DIR" 2>/dev/null || [ ! -w "$CATCPANEL_DATA_DIR" 
     exit 1
 fi
 
+# A secret given as NAME_FILE (Docker secrets) that names no readable file would stop Django with
+# a traceback; say which one, in a sentence.
+for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*_FILE\)=.*/\1/p'); do
+    eval "path=\${$name:-}"
+    if [ -n "$path" ] && [ ! -r "$path" ]; then
+        echo "catcpanel: $name names $path, which uid $(id -u) cannot read." >&2
+        exit 1
+    fi
+done
+
 # With DEBUG off the settings require a SECRET_KEY: unless one is given, make one once and keep it
 # beside the database, so that sessions survive a restart or an upgrade of the container.
 if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
@@ -61,6 +71,9 @@ if is_true "${CATCPANEL_DEMO:-}"; then
         echo "catcpanel: CATCPANEL_DEMO needs CATCPANEL_SANDBOX=true as well; no demo seeded." >&2
     fi
 fi
+
+# The admin exists now: the server has no business holding that password in its environment.
+unset CATCPANEL_ADMIN_PASSWORD
 
 # Heartbeat files on an overlay file system can stall workers (gunicorn's docs): use memory.
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then

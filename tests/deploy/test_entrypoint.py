@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,18 @@ def test_a_given_secret_key_is_used_and_none_is_generated(clean_env, tmp_path, g
     assert not (tmp_path / "data" / "secret_key").exists()
 
 
+def test_a_secret_file_that_does_not_exist_is_named_before_django_starts(clean_env, tmp_path):
+    missing = tmp_path / "no-such-secret"
+    environ = {**clean_env, "CATCPANEL_FERNET_KEYS_FILE": str(missing)}
+
+    result = run_entrypoint(environ, "python", "-c", "print('should not run')")
+
+    assert result.returncode == 1
+    assert f"CATCPANEL_FERNET_KEYS_FILE names {missing}" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "should not run" not in result.stdout
+
+
 def test_a_data_folder_that_cannot_be_made_stops_it_with_a_clear_message(clean_env, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
@@ -98,7 +111,7 @@ def serving_environment(clean_env, port, **settings):
     }
 
 
-def serve(environ, log, while_serving=lambda: None):
+def serve(environ, log, while_serving=lambda panel: None):
     """Start the entrypoint with no arguments, wait for a healthy panel, then SIGTERM it."""
     with open(log, "w") as output:
         panel = subprocess.Popen(
@@ -119,7 +132,7 @@ def serve(environ, log, while_serving=lambda: None):
                 break
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
-        while_serving()
+        while_serving(panel)
 
         panel.send_signal(signal.SIGTERM)
         # gunicorn is the entrypoint's process (exec): the signal reaches it, not a shell.
@@ -152,9 +165,17 @@ def test_without_arguments_it_migrates_makes_the_admin_serves_and_stops_on_sigte
         CATCPANEL_DEMO="true",
     )
 
-    output = serve(environ, tmp_path / "panel.log")
+    server_environment = []
+
+    def read_the_servers_environment(panel):
+        server_environment.append((Path("/proc") / str(panel.pid) / "environ").read_bytes())
+
+    output = serve(environ, tmp_path / "panel.log", while_serving=read_the_servers_environment)
 
     assert output.count("Booting worker") == 1  # GUNICORN_WORKERS
+    # The running server does not carry the admin's password around in its environment.
+    assert b"CATCPANEL_ADMIN_USER=root-admin" in server_environment[0]
+    assert b"correct-Horse-battery-staple-71" not in server_environment[0]
     assert "needs CATCPANEL_SANDBOX=true" in output
     assert "correct-Horse-battery-staple-71" not in output
     for name in ("secret_key", "fernet.key", "catcpanel.sqlite3"):
@@ -173,7 +194,7 @@ def test_the_demo_switch_seeds_the_demo_and_serves_the_sandbox(clean_env, tmp_pa
     )
     sandbox_status = []
 
-    def ask_the_sandbox():
+    def ask_the_sandbox(panel):
         url = f"http://127.0.0.1:{free_port}/sandbox/api/v1/listservers.php"
         try:
             with urllib.request.urlopen(url, timeout=10) as response:
