@@ -177,8 +177,11 @@ def _fail(log: ActionLog, error: Exception) -> ActionLog:
     )
 
 
-def _run(log: ActionLog, account: CloudAccount, call: Callable):
-    """Call the provider for a pending row and finish the row whatever happens."""
+def _run(log: ActionLog, account: CloudAccount, call: Callable, describe: Callable | None = None):
+    """Call the provider for a pending row and finish the row whatever happens.
+
+    `describe(result)` may name more fields to record, in the same (and only) finishing write.
+    """
     try:
         # Closing the client frees its pooled connection at once.
         with account.client() as client:
@@ -186,8 +189,14 @@ def _run(log: ActionLog, account: CloudAccount, call: Callable):
     except Exception as error:
         _fail(log, error)
         raise
-    task_id = getattr(result, "task_id", None)
-    _succeed(log, task_id=task_id, message=getattr(result, "result", "") or "")
+    extra = describe(result) if describe else {}
+    _finish(
+        log,
+        outcome=ActionLog.Outcome.SUCCESS,
+        task_id=getattr(result, "task_id", None) or "",
+        message=(getattr(result, "result", "") or "")[:500],
+        **extra,
+    )
     return result
 
 
@@ -294,19 +303,18 @@ def build(
         }
         log = _start(account, user, "build", parameters=parameters, idempotency_key=idempotency_key)
         try:
-            result = _run(
+            _run(
                 log,
                 account,
                 lambda client: client.build(cpu=cpu, ram=ram, storage=storage, os=template.id),
+                # The provider names the new server in its answer: keep it with the row.
+                lambda result: {
+                    "server_name": result.server_name or "",
+                    "server_id": result.server_id or "",
+                },
             )
         finally:
             selectors.invalidate(account, "servers", "tasks", "resources")
-    if result.server_name or result.server_id:
-        # Name the new server in the log once the provider has said which it is.
-        ActionLog.objects.filter(pk=log.pk).update(
-            server_name=result.server_name or "", server_id=result.server_id or ""
-        )
-        log.server_name, log.server_id = result.server_name or "", result.server_id or ""
     return log, False
 
 
