@@ -123,3 +123,52 @@ def test_actions_refuse_get(owner, cac_account, sandbox_customer):
     for action in ("power", "runmode", "console"):
         url = f"/accounts/{cac_account.pk}/servers/{web.sid}/{action}/"
         assert owner.get(url).status_code == 405
+
+
+@pytest.fixture
+def viewer(monkeypatch, django_user_model, cac_account):
+    """A member whose role may only look: what the team roles of a later issue will add."""
+    from servers import permissions
+
+    person = django_user_model.objects.create_user(username="vera", password="x" * 20)
+    monkeypatch.setitem(permissions.ROLE_CAPABILITIES, "viewer", frozenset({permissions.VIEW}))
+    real_role_for = permissions.role_for
+    monkeypatch.setattr(
+        permissions,
+        "role_for",
+        lambda user, account: "viewer" if user.pk == person.pk else real_role_for(user, account),
+    )
+    from django.test import Client
+
+    viewer_client = Client()
+    viewer_client.force_login(person)
+    return viewer_client
+
+
+def test_a_member_without_the_capability_gets_403_and_nothing_is_sent(
+    viewer, cac_account, sandbox_customer, sandbox_calls
+):
+    web = server_by_label(sandbox_customer, "web-01")
+    base = f"/accounts/{cac_account.pk}/servers/{web.sid}/"
+    assert viewer.get(base).status_code == 200
+    for action, data in (
+        ("power/", {"action": "poweroff"}),
+        ("rename/", {"name": "x"}),
+        ("console/", {}),
+    ):
+        assert viewer.post(base + action, data, **HTMX).status_code == 403
+    assert viewer.post(f"/accounts/{cac_account.pk}/delete/").status_code == 403
+    assert sandbox_calls.of("powerop") == [] and sandbox_calls.of("renameserver") == []
+    assert not ActionLog.objects.exists()
+
+
+def test_a_member_who_may_only_look_sees_no_action_buttons(viewer, cac_account, sandbox_customer):
+    web = server_by_label(sandbox_customer, "web-01")
+    detail = viewer.get(f"/accounts/{cac_account.pk}/servers/{web.sid}/").content.decode()
+    assert 'data-testid="power-off"' not in detail
+    assert 'data-testid="rename"' not in detail
+    listing = viewer.get(f"/accounts/{cac_account.pk}/servers/", **HTMX).content.decode()
+    assert 'data-testid="server-row"' in listing
+    assert 'data-testid="power-off"' not in listing
+    cloudpro = viewer.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    assert 'id="build-form"' not in cloudpro
