@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from sandbox.models import SandboxServer
+from servers.models import ActionLog
 from tests.e2e.conftest import server_row, toast
 
 
@@ -77,3 +78,46 @@ def test_build_watch_it_come_up_delete_it_and_see_every_step_in_activity(
         expect(step.locator(".server")).to_contain_text(new.servername)
         expect(step.locator(".outcome")).to_contain_text("Succeeded")
         expect(step.locator(".message")).to_contain_text(re.compile(r"task \d+"))
+
+
+def fill_build_form(page, *, cpu, ram, storage, os="CentOS-7-64bit"):
+    form = page.locator("#build-form")
+    form.get_by_label("CPU cores").fill(str(cpu))
+    form.get_by_label("RAM (MB)").fill(str(ram))
+    form.get_by_label("Storage (GB)").fill(str(storage))
+    form.get_by_label("Operating system").select_option(label=os)
+    return form
+
+
+def test_a_double_click_on_build_builds_one_server(
+    signed_in_page, live_server, cac_account, sandbox_customer
+):
+    before = SandboxServer.objects.filter(customer=sandbox_customer).count()
+    page = signed_in_page
+    page.goto(f"{live_server.url}/accounts/{cac_account.pk}/cloudpro/")
+    form = fill_build_form(page, cpu=1, ram=1024, storage=10)
+
+    form.get_by_role("button", name="Build server").dblclick()
+
+    expect(toast(page, "success")).to_contain_text("Build started")
+    expect(page.locator("[data-testid=server-row]")).to_have_count(4)
+    assert SandboxServer.objects.filter(customer=sandbox_customer).count() == before + 1
+
+
+def test_build_values_beyond_the_free_resources_are_refused_before_sending(
+    signed_in_page, live_server, cac_account, sandbox_customer
+):
+    before = SandboxServer.objects.filter(customer=sandbox_customer).count()
+    page = signed_in_page
+    page.goto(f"{live_server.url}/accounts/{cac_account.pk}/cloudpro/")
+    # Within the documented limits (the browser checks those), beyond what the account has free.
+    form = fill_build_form(page, cpu=9, ram=12288, storage=10)
+
+    form.get_by_role("button", name="Build server").click()
+
+    form = page.locator("#build-form")
+    expect(form.locator(".field-error")).to_have_count(2)
+    expect(form.locator(".field-error").first).to_contain_text("8")
+    expect(form.get_by_label("CPU cores")).to_have_value("9")
+    assert SandboxServer.objects.filter(customer=sandbox_customer).count() == before
+    assert not ActionLog.objects.filter(action="build").exists()
