@@ -2,8 +2,9 @@
 
 from playwright.sync_api import expect
 
+from sandbox.demo import create_demo_customer
 from sandbox.models import SandboxServer
-from servers.models import ActionLog
+from servers.models import ActionLog, CloudAccount
 from tests.e2e.conftest import accept_dialog, server_row, toast
 
 DEMO_SERVER_COUNT = 8
@@ -116,3 +117,44 @@ def test_power_off_not_confirmed_sends_nothing(signed_in_page, live_server, cac_
     assert posts == []
     assert not ActionLog.objects.exists()
     expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
+
+
+def second_account(user, sandbox_api_url, name, **switches):
+    customer = create_demo_customer(login=f"{name.lower()}@sandbox.example", task_seconds=0)
+    for field, value in switches.items():
+        setattr(customer, field, value)
+    customer.save()
+    account = CloudAccount(owner=user, name=name, base_url=sandbox_api_url)
+    account.set_credentials(login=customer.login, api_key=customer.api_key)
+    account.save()
+    return account
+
+
+def test_a_failing_account_shows_its_own_error_and_the_others_still_load(
+    signed_in_page, live_server, cac_account, user, sandbox_api_url
+):
+    second_account(user, sandbox_api_url, "Broken", maintenance=True)
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+
+    broken = page.locator('[data-testid=account-section][data-account-name="Broken"]')
+    demo = page.locator('[data-testid=account-section][data-account-name="Demo"]')
+    expect(broken.get_by_test_id("account-error")).to_be_visible()
+    expect(broken.locator("[data-testid=server-row]")).to_have_count(0)
+    expect(demo.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
+    expect(demo.get_by_test_id("account-error")).to_have_count(0)
+
+
+def test_a_slow_account_does_not_hold_up_the_others(
+    signed_in_page, live_server, cac_account, user, sandbox_api_url
+):
+    second_account(user, sandbox_api_url, "Slow", latency_ms=1500)
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+
+    slow = page.locator('[data-testid=account-section][data-account-name="Slow"]')
+    demo = page.locator('[data-testid=account-section][data-account-name="Demo"]')
+    expect(demo.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
+    # Demo's servers are on screen while the slow account is still on its way.
+    expect(slow.get_by_text("Loading…")).to_be_visible(timeout=1)
+    expect(slow.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
