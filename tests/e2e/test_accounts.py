@@ -1,5 +1,7 @@
 """Accounts: add one through the form, test its connection, see its servers; delete one."""
 
+import re
+
 from playwright.sync_api import expect
 
 from servers.models import CloudAccount
@@ -39,7 +41,7 @@ def test_add_an_account_test_it_and_see_its_servers(
     assert account.api_key == sandbox_customer.api_key
 
 
-def test_a_wrong_key_is_reported_by_test_connection(
+def test_a_wrong_key_gets_the_ip_whitelist_hint_from_test_connection(
     signed_in_page, live_server, sandbox_customer, sandbox_api_url, user
 ):
     account = CloudAccount(owner=user, name="Typo", base_url=sandbox_api_url)
@@ -54,6 +56,9 @@ def test_a_wrong_key_is_reported_by_test_connection(
     result = card.get_by_test_id("test-result")
     expect(result).to_have_attribute("role", "alert")
     expect(result).not_to_contain_text("Connection OK")
+    # The provider answers a wrong key with 104, which also means "this IP is not whitelisted".
+    expect(result).to_contain_text(re.compile("whitelist", re.IGNORECASE))
+    expect(result).to_contain_text("104")
     expect(toast(page, "error")).to_be_visible()
 
 
