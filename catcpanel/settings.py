@@ -17,7 +17,12 @@ env = environ.FileAwareEnv()
 DEBUG = env.bool("DEBUG", default=False)
 DATA_DIR = Path(env.str("CATCPANEL_DATA_DIR", default=str(BASE_DIR / "var")))
 
-SECRET_KEY = env.str("SECRET_KEY", default="")
+# Values read from *_FILE keep the file's trailing newline: strip it.
+SECRET_KEY = env.str("SECRET_KEY", default="").strip()
+if not SECRET_KEY and (DATA_DIR / "secret_key").is_file():
+    # The one the Docker entrypoint generated on the data volume, so that a bare
+    # `docker exec ... manage.py` works as well as the entrypoint does.
+    SECRET_KEY = (DATA_DIR / "secret_key").read_text().strip()
 if not SECRET_KEY:
     if not DEBUG:
         from django.core.exceptions import ImproperlyConfigured
