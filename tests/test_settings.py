@@ -75,7 +75,7 @@ def test_secret_key_is_required_with_debug_off(tmp_path):
 
 def test_secrets_can_come_from_files(tmp_path):
     secret_file = tmp_path / "secret"
-    secret_file.write_text("from-a-docker-secret")
+    secret_file.write_text("from-a-docker-secret\n")
     values = settings_of(tmp_path, SECRET_KEY_FILE=str(secret_file))
     assert values["secret"] == "from-a-docker-secret"
 
@@ -95,3 +95,8 @@ def test_signup_and_email_follow_their_variables(tmp_path):
     )
     assert values["signup"] is True
     assert values["email"] == "django.core.mail.backends.smtp.EmailBackend"
+
+
+def test_the_secret_key_generated_in_the_data_folder_is_used(tmp_path):
+    (tmp_path / "secret_key").write_text("generated-by-the-entrypoint\n")
+    assert settings_of(tmp_path)["secret"] == "generated-by-the-entrypoint"
