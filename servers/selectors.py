@@ -130,7 +130,10 @@ def _fetch(
     try:
         with account.client() as client:
             data = load(client)
-    except CacError as error:
+    except CacError as exc:
+        # Kept in the result, the traceback would keep the client's frames (and its open
+        # connection) alive until the garbage collector runs: keep only the error itself.
+        error = exc.with_traceback(None)
         record_failure(account, error)
         last_good = cache.get(_last_good_key(account, name))
         if last_good is not None:

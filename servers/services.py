@@ -186,6 +186,11 @@ def _run(log: ActionLog, account: CloudAccount, call: Callable, describe: Callab
         # Closing the client frees its pooled connection at once.
         with account.client() as client:
             result = call(client)
+    except CacError as error:
+        _fail(log, error)
+        # The client's frames in the traceback would keep its connection open until the next
+        # garbage collection; a provider error says all it needs without them.
+        raise error.with_traceback(None) from None
     except Exception as error:
         _fail(log, error)
         raise
@@ -256,6 +261,9 @@ def console_url(account: CloudAccount, user, server) -> str:
     except ServiceError as error:
         _finish(log, outcome=ActionLog.Outcome.FAILURE, message=error.message)
         raise
+    except CacError as error:
+        _fail(log, error)
+        raise error.with_traceback(None) from None
     except Exception as error:
         _fail(log, error)
         raise
