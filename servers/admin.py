@@ -15,9 +15,18 @@ class CloudAccountAdmin(admin.ModelAdmin):
 class ActionLogAdmin(admin.ModelAdmin):
     """Read-only: the activity log is append-only everywhere, the admin included."""
 
-    list_display = ["started_at", "user_name", "account_name", "server_name", "action", "outcome"]
+    list_display = [
+        "started_at",
+        "user_name",
+        "account_name",
+        "server_name",
+        "action",
+        "outcome",
+        "provider_code",
+        "task_id",
+    ]
     list_filter = ["outcome", "action"]
-    search_fields = ["user_name", "account_name", "server_name", "message"]
+    search_fields = ["user_name", "account_name", "server_name", "message", "task_id"]
 
     def has_add_permission(self, request):
         return False
