@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from django.http import Http404
 from django.shortcuts import render
 
@@ -28,10 +30,12 @@ def _servers_context(request, account) -> dict:
         rows = [server for server in rows if server.is_cloudpro]
     busy = selectors.has_pending_work(servers.data, tasks.data if tasks.ok else None)
     pending_ids = {task.server_id for task in tasks.data or [] if task.is_pending}
+    counts = Counter(server.status or "Unknown" for server in rows)
     return {
         "account": account,
         "fetched": servers,
         "servers": rows,
+        "status_counts": sorted(counts.items()),
         "busy": busy,
         "pending_ids": pending_ids,
         "cloudpro_only": request.GET.get("cloudpro") == "1",

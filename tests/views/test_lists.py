@@ -38,6 +38,7 @@ def test_account_section_lists_servers_with_status_usage_and_no_passwords(
     assert web.ip in text
     assert "Powered On" in text and "Powered Off" in text and "Installing" in text
     assert "<meter" in text
+    assert "8 servers · 1 installing · 3 powered off · 4 powered on" in text
     # A server with no label is shown by its servername.
     unnamed = SandboxServer.objects.get(customer=sandbox_customer, label=None)
     assert f'data-server-name="{unnamed.servername}"' in text
