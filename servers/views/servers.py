@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from servers import permissions, selectors
 from servers.cac.errors import CacError
-from servers.htmx import is_htmx, signin_required
+from servers.htmx import render_page_or_partial, signin_required
 from servers.views.common import is_poll
 
 RECENT_ACTIVITY = 10
@@ -46,10 +46,12 @@ def _servers_context(request, account) -> dict:
 @signin_required
 def account_servers(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    context = _servers_context(request, account)
-    if is_htmx(request):
-        return render(request, "servers/_account_servers.html", context)
-    return render(request, "servers/account_servers.html", context)
+    return render_page_or_partial(
+        request,
+        "servers/account_servers.html",
+        "servers/_account_servers.html",
+        _servers_context(request, account),
+    )
 
 
 @signin_required
@@ -81,6 +83,6 @@ def server_detail(request, account_id, server_id):
         "can_build": permissions.has_capability(request.user, account, permissions.BUILD),
         "activity": selectors.activity_for(account, server_id=server_id)[:RECENT_ACTIVITY],
     }
-    if is_htmx(request):
-        return render(request, "servers/_server_detail_body.html", context)
-    return render(request, "servers/server_detail.html", context)
+    return render_page_or_partial(
+        request, "servers/server_detail.html", "servers/_server_detail_body.html", context
+    )
