@@ -192,11 +192,25 @@ def find_server(account: CloudAccount, server_id: str):
     return None
 
 
-def has_pending_work(servers: list | None, tasks: list | None) -> bool:
-    """True while the provider is still busy: the page should keep refreshing itself."""
-    if any(task.is_pending for task in tasks or []):
-        return True
-    return any(server.is_installing for server in servers or [])
+FAST_REFRESH_SECONDS = 5
+SLOW_REFRESH_SECONDS = 30
+RECENT_TASK = timedelta(minutes=10)
+
+
+def refresh_seconds(servers: list | None, tasks: list | None) -> int | None:
+    """How often a page should re-read the provider while it is busy; None when it is not.
+
+    A task started a moment ago (a power action) finishes within seconds or minutes: refresh
+    often. A build may stay Installing for hours or days: refresh slowly, so that an open tab
+    does not spend the account's rate limit on it.
+    """
+    now = timezone.now()
+    pending = [task for task in tasks or [] if task.is_pending]
+    if any(task.started_at is None or now - task.started_at < RECENT_TASK for task in pending):
+        return FAST_REFRESH_SECONDS
+    if pending or any(server.is_installing for server in servers or []):
+        return SLOW_REFRESH_SECONDS
+    return None
 
 
 # --- activity ----------------------------------------------------------------------------------

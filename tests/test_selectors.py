@@ -122,3 +122,20 @@ def test_accounts_for_lists_only_owned_accounts(user, cac_account, django_user_m
     other = django_user_model.objects.create_user(username="bob", password="x" * 20)
     assert list(selectors.accounts_for(user)) == [cac_account]
     assert list(selectors.accounts_for(other)) == []
+
+
+def test_refresh_is_fast_for_a_fresh_task_slow_for_a_long_build_and_off_when_idle():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from servers.cac.models import Task
+
+    def task(status, minutes_ago):
+        started = timezone.now() - timedelta(minutes=minutes_ago)
+        return Task("1", "9", "x", "x", "", "reset", status, started, None)
+
+    assert selectors.refresh_seconds([], [task("pending", 1)]) == selectors.FAST_REFRESH_SECONDS
+    assert selectors.refresh_seconds([], [task("pending", 90)]) == selectors.SLOW_REFRESH_SECONDS
+    assert selectors.refresh_seconds([], [task("completed", 1)]) is None
+    assert selectors.refresh_seconds(None, None) is None

@@ -28,7 +28,7 @@ def _servers_context(request, account) -> dict:
     rows = servers.data or []
     if request.GET.get("cloudpro") == "1":
         rows = [server for server in rows if server.is_cloudpro]
-    busy = selectors.has_pending_work(servers.data, tasks.data if tasks.ok else None)
+    every = selectors.refresh_seconds(servers.data, tasks.data if tasks.ok else None)
     pending_ids = {task.server_id for task in tasks.data or [] if task.is_pending}
     counts = Counter(server.status or "Unknown" for server in rows)
     return {
@@ -36,7 +36,8 @@ def _servers_context(request, account) -> dict:
         "fetched": servers,
         "servers": rows,
         "status_counts": sorted(counts.items()),
-        "busy": busy,
+        "busy": every is not None,
+        "refresh_seconds": every,
         "pending_ids": pending_ids,
         "cloudpro_only": request.GET.get("cloudpro") == "1",
         "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
@@ -71,14 +72,15 @@ def server_detail(request, account_id, server_id):
         raise Http404("No such server on this account.")
     tasks = selectors.tasks_for(account, refresh=refresh)
     server_tasks = [task for task in tasks.data or [] if server and task.server_id == server.id]
+    refresh_every = selectors.refresh_seconds([server] if server else [], server_tasks)
     context = {
         "account": account,
         "server_id": server_id,
         "server": server,
         "error": selectors.describe_error(error) if error else "",
         "tasks": server_tasks,
-        "busy": any(task.is_pending for task in server_tasks)
-        or bool(server and server.is_installing),
+        "busy": refresh_every is not None,
+        "refresh_seconds": refresh_every,
         "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
         "can_build": permissions.has_capability(request.user, account, permissions.BUILD),
         "activity": selectors.activity_for(account, server_id=server_id)[:RECENT_ACTIVITY],
