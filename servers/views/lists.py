@@ -21,12 +21,23 @@ def templates(request, account_id):
     return render(request, "servers/templates.html", {"account": account, "fetched": fetched})
 
 
+TASK_POLL_SECONDS = 3
+
+
 @signin_required
 def tasks(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
     fetched = selectors.tasks_for(account, refresh=is_poll(request))
     pending = any(task.is_pending for task in fetched.data or [])
-    context = {"account": account, "fetched": fetched, "pending": pending}
+    # Every few seconds for work that just started; a build pending for days is checked slowly.
+    every = selectors.refresh_seconds([], fetched.data)
+    poll_seconds = TASK_POLL_SECONDS if every == selectors.FAST_REFRESH_SECONDS else every
+    context = {
+        "account": account,
+        "fetched": fetched,
+        "pending": pending,
+        "poll_seconds": poll_seconds,
+    }
     if not is_htmx(request):
         return render(request, "servers/tasks.html", context)
     if is_poll(request) and not pending:
