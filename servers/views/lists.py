@@ -89,6 +89,7 @@ def build(request, account_id):
             )
         return render(request, "servers/_build_form.html", context)
     data = form.cleaned_data
+    error_seen = None
     try:
         log, replayed = services.build(
             account,
@@ -101,6 +102,7 @@ def build(request, account_id):
             resources=resources.data,
         )
     except (CacError, services.ServiceError) as error:
+        error_seen = error
         text = selectors.describe_error(error) if isinstance(error, CacError) else error.message
         kind = "error"
         refresh_account = isinstance(error, CacError)
@@ -127,9 +129,13 @@ def build(request, account_id):
         fresh = _cloudpro_context(account)
         context["form"] = fresh["form"]
     else:
-        # Keep the values; a new key lets a deliberate retry go through.
+        # Keep the values. After a failure a new key lets a deliberate retry go through; while
+        # the same build is still running, the same key keeps a retry from building twice.
+        kept = ("cpu", "ram", "storage", "os")
+        if isinstance(error_seen, services.AlreadyInProgress):
+            kept += ("idempotency_key",)
         context["form"] = BuildForm(
-            initial={**{k: request.POST.get(k) for k in ("cpu", "ram", "storage", "os")}},
+            initial={name: request.POST.get(name) for name in kept},
             templates=template_list.data or [],
             resources=resources.data,
         )

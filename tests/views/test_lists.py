@@ -249,3 +249,21 @@ def test_build_failure_from_the_provider_is_a_toast_and_a_failed_row(
     assert toast["kind"] == "error" and "maintenance" in toast["text"]
     assert ActionLog.objects.get().outcome == "failure"
     assert b"maintenance" in response.content
+
+
+def test_a_build_still_running_answers_already_in_progress_and_keeps_the_key(
+    owner, cac_account, sandbox_calls
+):
+    from django.core.cache import cache
+
+    from servers import services
+
+    page = owner.get(f"/accounts/{cac_account.pk}/cloudpro/").content.decode()
+    data = build_data(page)
+    cache.add(services.lock_key(cac_account, data["idempotency_key"], "build"), "busy", 60)
+    response = owner.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
+    toast = json.loads(response.headers["HX-Trigger"])["toast"]
+    assert toast["kind"] == "error" and "already in progress" in toast["text"]
+    assert data["idempotency_key"] in response.content.decode()
+    assert sandbox_calls.of("cloudpro/build") == []
+    assert not ActionLog.objects.exists()
