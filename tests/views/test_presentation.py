@@ -1,0 +1,45 @@
+"""Badges read without colour; the filter and toasts live in app.js with no inline script."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from servers.templatetags import panel
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "servers"
+
+
+@pytest.mark.parametrize(
+    ("status", "css", "shape"),
+    [
+        ("Powered On", "badge-on", "●"),
+        ("Powered Off", "badge-off", "■"),
+        ("Installing", "badge-installing", "◐"),
+        ("Pending On", "badge-pending", "◔"),
+        ("Exploded", "badge-unknown", "?"),
+    ],
+)
+def test_status_badge_has_words_a_shape_and_a_colour_class(status, css, shape):
+    html = render_to_string("servers/_badge.html", panel.status_badge(status))
+    assert status in html and css in html and shape in html
+
+
+def test_age_is_short_and_human():
+    now = timezone.now()
+    assert panel.age(now - timedelta(seconds=5)) == "5 s"
+    assert panel.age(now - timedelta(minutes=3)) == "3 min"
+    assert panel.age(now - timedelta(hours=2)) == "2 h"
+    assert panel.age(now - timedelta(days=4)) == "4 d"
+    assert panel.age(None) == ""
+
+
+def test_no_template_has_inline_script_or_style():
+    """A strict Content-Security-Policy comes next: nothing inline may depend on it being lax."""
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        assert "<script" not in text, template
+        assert "style=" not in text, template
+        assert " on" + "click=" not in text and "hx-on" not in text, template
