@@ -180,3 +180,27 @@ def test_one_failing_account_does_not_break_another(
     assert b"account-error" in bad.content
     assert b"account-error" not in good.content
     assert b"web-01" in good.content
+
+
+def test_a_server_gone_since_the_list_was_read_is_a_clear_error(
+    owner, cac_account, sandbox_customer
+):
+    web = server_by_label(sandbox_customer, "web-01")
+    owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)  # cached with web-01 in it
+    sid = web.sid
+    web.delete()  # deleted at the provider since
+    response = owner.post(
+        f"/accounts/{cac_account.pk}/servers/{sid}/power/", {"action": "poweroff"}, **HTMX
+    )
+    toast = json.loads(response.headers["HX-Trigger"])["toast"]
+    assert toast["kind"] == "error"
+    assert "code 109" in toast["text"]
+    log = ActionLog.objects.get()
+    assert (log.outcome, log.provider_code) == ("failure", "109")
+
+
+def test_json_served_as_html_is_read_all_the_same(owner, cac_account, sandbox_customer):
+    sandbox_customer.json_as_html = True
+    sandbox_customer.save()
+    response = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)
+    assert response.content.count(b'data-testid="server-row"') == 8
