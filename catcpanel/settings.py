@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "template_partials",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "csp",
     "catcpanel",
     "servers",
     "sandbox",
@@ -56,6 +58,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -150,9 +153,41 @@ ACCOUNT_SIGNUP_ENABLED = env.bool("CATCPANEL_SIGNUP", default=False)
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_ADAPTER = "catcpanel.adapters.AccountAdapter"
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+
+# Two-factor sign-in (set up from the Security page): authenticator apps and recovery codes.
+# Passkeys are left out: their pages need inline script, which the CSP forbids.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+MFA_TOTP_ISSUER = f"catcpanel ({_site.hostname})" if _site.hostname else "catcpanel"
+MFA_PASSKEY_LOGIN_ENABLED = False
+
+# Dangerous actions (Cloud Pro build and delete, revealing a password, changing an API key,
+# member changes) need a password or a two-factor code given within this many seconds
+# (catcpanel/reauth.py).
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("CATCPANEL_REAUTH_SECONDS", default=300)
+
+# Sign-in throttling, counted in the shared cache so that every worker sees every failure: after
+# this many failed sign-ins from one address, or for one username, within the window, sign-in is
+# refused until the window has passed.
+CATCPANEL_LOGIN_ATTEMPTS = env.int("CATCPANEL_LOGIN_ATTEMPTS", default=5)
+CATCPANEL_LOGIN_WINDOW_SECONDS = env.int("CATCPANEL_LOGIN_WINDOW_SECONDS", default=300)
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{CATCPANEL_LOGIN_ATTEMPTS}/{CATCPANEL_LOGIN_WINDOW_SECONDS}s/ip,"
+        f"{CATCPANEL_LOGIN_ATTEMPTS}/{CATCPANEL_LOGIN_WINDOW_SECONDS}s/key"
+    ),
+}
+
+# The client address for throttling. Empty (the default): the TCP peer, REMOTE_ADDR, and no header
+# is believed. Behind a reverse proxy: the header it sets (X-Forwarded-For, X-Real-IP...) and how
+# many proxies of yours append to it; the address is the one your outermost proxy appended,
+# counting from the right, so that whatever a client put in front is ignored
+# (catcpanel/client_ip.py).
+CATCPANEL_TRUSTED_PROXY_HEADER = env.str("CATCPANEL_TRUSTED_PROXY_HEADER", default="")
+CATCPANEL_TRUSTED_PROXY_COUNT = env.int("CATCPANEL_TRUSTED_PROXY_COUNT", default=1)
 
 # E-mail: console output unless EMAIL_URL names a server (smtp://user:pass@host:587).
 _email = env.email_url("EMAIL_URL", default="consolemail://")
@@ -199,6 +234,62 @@ CATCPANEL_CAC_READ_TIMEOUT = env.float("CATCPANEL_CAC_READ_TIMEOUT", default=20.
 CATCPANEL_CACHE_SECONDS = env.int("CATCPANEL_CACHE_SECONDS", default=30)
 # GET retries on 502/503/504 wait this long, doubling each time (or what Retry-After asks, capped).
 CATCPANEL_CAC_RETRY_BACKOFF = env.float("CATCPANEL_CAC_RETRY_BACKOFF", default=0.5)
+
+# -------------------------------------------------------------------------------------------------
+# Transport and browser security (SECURITY.md). Over https (SITE_URL), cookies are Secure and plain
+# http is redirected, except /healthz, which the container's health check probes over http.
+_https = _site.scheme == "https"
+SESSION_COOKIE_SECURE = _https
+CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+# htmx sends the token from the page (hx-headers), so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_SSL_REDIRECT = env.bool("CATCPANEL_SSL_REDIRECT", default=_https)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Opt-in: a proxy that is not gunicorn's FORWARDED_ALLOW_IPS-trusted peer but sets a header saying
+# the original request was https, e.g. X-Forwarded-Proto. Only set it when the proxy overwrites
+# that header on every request: otherwise a client could claim https.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_ssl_header:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+
+# HSTS is opt-in: a wrong value keeps browsers away from plain http for its whole duration, and
+# many proxies set it themselves. Without it Django's deploy check warns (security.W004); that one
+# warning is silenced so that `check --deploy --fail-level WARNING` can guard everything else.
+SECURE_HSTS_SECONDS = env.int("CATCPANEL_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("CATCPANEL_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("CATCPANEL_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_SECONDS:
+    SILENCED_SYSTEM_CHECKS.append("security.W004")
+if not SECURE_HSTS_PRELOAD:
+    # Preloading is a decision about the whole domain, made at hstspreload.org, not here.
+    SILENCED_SYSTEM_CHECKS.append("security.W021")
+
+# Content-Security-Policy (django-csp 4): scripts and styles only from the panel's own static
+# files, nothing inline, no eval (htmx is configured for that in base.html's htmx-config).
+_SELF, _NONE = "'self'", "'none'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [_SELF],
+        "script-src": [_SELF],
+        "style-src": [_SELF],
+        "img-src": [_SELF, "data:"],
+        "font-src": [_SELF],
+        "connect-src": [_SELF],
+        "frame-ancestors": [_NONE],
+        "form-action": [_SELF],
+        "base-uri": [_NONE],
+        "object-src": [_NONE],
+    }
+}
 
 LOGGING = {
     "version": 1,
