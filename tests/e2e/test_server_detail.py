@@ -115,3 +115,21 @@ def test_a_button_is_disabled_while_its_request_is_in_flight(
     expect(toast(page, "success")).to_contain_text("task")
     expect(page.get_by_test_id("reset")).to_be_enabled()
     assert ActionLog.objects.filter(action="reset").count() == 1
+
+
+def test_a_console_the_provider_cannot_open_says_so_in_the_new_tab(
+    signed_in_page, live_server, cac_account, sandbox_customer
+):
+    sandbox_customer.empty_console = True
+    sandbox_customer.save(update_fields=["empty_console"])
+    page = signed_in_page
+    open_detail(page, live_server, cac_account, "web-01")
+
+    with page.context.expect_page() as new_tab:
+        page.get_by_test_id("console").click()
+    console = new_tab.value
+    console.wait_for_load_state()
+
+    expect(console.get_by_test_id("console-error")).to_be_visible()
+    assert console.url.startswith(live_server.url + f"/accounts/{cac_account.pk}/")
+    assert ActionLog.objects.get(action="console").outcome == "failure"

@@ -19,6 +19,7 @@ def test_the_accounts_servers_are_listed_with_their_status(
     section = page.locator('[data-testid=account-section][data-account-name="Demo"]')
     rows = section.locator("[data-testid=server-row]")
     expect(rows).to_have_count(DEMO_SERVER_COUNT)
+    expect(section.get_by_test_id("status-summary")).to_contain_text(f"{DEMO_SERVER_COUNT} servers")
     expect(server_row(page, "web-01").locator("[data-testid=status]")).to_contain_text("Powered On")
     expect(server_row(page, "db-01").locator("[data-testid=status]")).to_contain_text("Powered Off")
     expect(server_row(page, "cp-build").locator("[data-testid=status]")).to_contain_text(
