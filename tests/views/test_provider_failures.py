@@ -204,3 +204,16 @@ def test_json_served_as_html_is_read_all_the_same(owner, cac_account, sandbox_cu
     sandbox_customer.save()
     response = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX)
     assert response.content.count(b'data-testid="server-row"') == 8
+
+
+def test_a_failed_section_offers_to_try_again_and_recovers(owner, cac_account, sandbox_customer):
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    failed = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX).content.decode()
+    assert 'data-testid="retry"' in failed
+    retry_url = failed.split('data-testid="retry" hx-get="')[1].split('"')[0].replace("&amp;", "&")
+    sandbox_customer.maintenance = False
+    sandbox_customer.save()
+    recovered = owner.get(retry_url, **HTMX).content.decode()
+    assert recovered.count('data-testid="server-row"') == 8
+    assert 'data-testid="retry"' not in recovered
