@@ -32,9 +32,9 @@ def _act(request, account, server_id, perform, describe):
         server = server_or_404(account, server_id)
         log = perform(server)
     except CacError as error:
-        return outcome(
-            request, account, "error", selectors.describe_error(error), fallback_url=fallback
-        )
+        # The failure is in the activity log now: let the page's activity show it.
+        text = selectors.describe_error(error)
+        return outcome(request, account, "error", text, fallback_url=fallback, refresh=True)
     except services.ServiceError as error:
         return outcome(request, account, "error", error.message, fallback_url=fallback)
     except ValidationError as error:

@@ -23,12 +23,15 @@ def is_poll(request) -> bool:
     return request.GET.get("poll") == "1"
 
 
-def outcome(request, account, kind: str, text: str, *, fallback_url: str, status: int = 204):
-    """An action's answer: a toast for htmx (and a refresh of the account's lists on success),
-    a message and a redirect for a plain form post."""
+def outcome(
+    request, account, kind: str, text: str, *, fallback_url: str, refresh: bool | None = None
+):
+    """An action's answer: a toast for htmx, and a refresh of the account's parts when something
+    was done or recorded (by default on success); a message and a redirect for a plain post."""
     if is_htmx(request):
-        response = HttpResponse(status=status)
-        return toast(response, kind, text, account=account if kind == "success" else None)
+        if refresh is None:
+            refresh = kind == "success"
+        return toast(HttpResponse(status=204), kind, text, account=account if refresh else None)
     (messages.success if kind == "success" else messages.error)(request, text)
     return redirect(fallback_url)
 

@@ -98,9 +98,11 @@ def test_failing_action_is_a_toast_with_the_problem_and_a_failed_log_row(
         f"/accounts/{cac_account.pk}/servers/{web.sid}/power/", {"action": "poweroff"}, **HTMX
     )
     assert response.status_code == 204
-    toast = json.loads(response.headers["HX-Trigger"])["toast"]
-    assert toast["kind"] == "error"
-    assert message in toast["text"]
+    events = json.loads(response.headers["HX-Trigger"])
+    assert events["toast"]["kind"] == "error"
+    assert message in events["toast"]["text"]
+    # The failure is recorded: the page's activity refreshes to show it.
+    assert f"account-changed-{cac_account.pk.hex}" in events
     log = ActionLog.objects.get()
     assert log.outcome == "failure"
     assert log.finished_at is not None
