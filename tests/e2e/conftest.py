@@ -120,8 +120,12 @@ def signed_in_page(page, live_server, transactional_db, user):
     from django.conf import settings
     from django.test import Client
 
+    from tests.security.identity import confirm_identity
+
     client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    # As the sign-in form records it: dangerous actions accept it for a few minutes.
+    confirm_identity(client, user)
     page.context.add_cookies(
         [
             {

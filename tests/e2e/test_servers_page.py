@@ -3,7 +3,7 @@
 from playwright.sync_api import expect
 
 from sandbox.demo import create_demo_customer
-from sandbox.models import SandboxServer
+from sandbox.models import SandboxCustomer, SandboxServer
 from servers.models import ActionLog, CloudAccount
 from tests.e2e.conftest import accept_dialog, server_row, toast
 
@@ -134,7 +134,7 @@ def second_account(user, sandbox_api_url, name, **switches):
 def test_a_failing_account_shows_its_own_error_and_the_others_still_load(
     signed_in_page, live_server, cac_account, user, sandbox_api_url
 ):
-    second_account(user, sandbox_api_url, "Broken", maintenance=True)
+    broken_account = second_account(user, sandbox_api_url, "Broken", maintenance=True)
     page = signed_in_page
     page.goto(live_server.url + "/")
 
@@ -144,6 +144,12 @@ def test_a_failing_account_shows_its_own_error_and_the_others_still_load(
     expect(broken.locator("[data-testid=server-row]")).to_have_count(0)
     expect(demo.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
     expect(demo.get_by_test_id("account-error")).to_have_count(0)
+
+    # The provider is back: "Try again" fetches that account again, in place.
+    SandboxCustomer.objects.filter(login=broken_account.login).update(maintenance=False)
+    broken.get_by_test_id("retry").click()
+    expect(broken.locator("[data-testid=server-row]")).to_have_count(DEMO_SERVER_COUNT)
+    expect(broken.get_by_test_id("account-error")).to_have_count(0)
 
 
 def test_a_slow_account_does_not_hold_up_the_others(
