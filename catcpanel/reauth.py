@@ -61,8 +61,22 @@ def confirm_url(request) -> str:
     return f"{methods[0]['url']}?{urlencode({REDIRECT_FIELD_NAME: next_page})}"
 
 
+def demand(request) -> HttpResponse | None:
+    """None when the user recently confirmed who they are; otherwise the answer that sends them
+    to confirm. Views call it after their permission check, so that a stranger still gets 404 and
+    a role without the capability 403, rather than an invitation to type a password."""
+    if recently_confirmed(request):
+        return None
+    url = confirm_url(request)
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return HttpResponseRedirect(url)
+
+
 def reauthentication_required(view=None, *, on_get: bool = True):
-    """Refuse `view` until the user has recently confirmed who they are.
+    """Refuse `view` until the user has recently confirmed who they are (see `demand`).
 
     `on_get=False` lets GETs through (a page that only shows a form whose POST is protected);
     the default asks before the form is even shown, so that nobody types a key to lose it.
@@ -72,15 +86,11 @@ def reauthentication_required(view=None, *, on_get: bool = True):
     def decorator(view_func):
         @wraps(view_func)
         def wrapped(request, *args, **kwargs):
-            safe = request.method in ("GET", "HEAD", "OPTIONS")
-            if (safe and not on_get) or recently_confirmed(request):
-                return view_func(request, *args, **kwargs)
-            url = confirm_url(request)
-            if getattr(request, "htmx", False):
-                response = HttpResponse(status=204)
-                response.headers["HX-Redirect"] = url
-                return response
-            return HttpResponseRedirect(url)
+            if not (request.method in ("GET", "HEAD", "OPTIONS") and not on_get):
+                refused = demand(request)
+                if refused is not None:
+                    return refused
+            return view_func(request, *args, **kwargs)
 
         wrapped.requires_reauthentication = True
         return wrapped

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from catcpanel import reauth
 from servers import permissions, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import AccountForm
@@ -38,6 +39,9 @@ def account_add(request):
 @signin_required
 def account_edit(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.MANAGE)
+    # The key, login and base URL decide where the stored key is sent: confirm first.
+    if refused := reauth.demand(request):
+        return refused
     form = AccountForm(request.POST or None, account=account)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

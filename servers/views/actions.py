@@ -14,6 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from catcpanel import reauth
 from servers import permissions, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import DeleteServerForm, PowerForm, RenameForm, ReverseDnsForm, RunModeForm
@@ -185,6 +186,8 @@ def console(request, account_id, server_id):
 @signin_required
 def delete_server(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.BUILD)
+    if refused := reauth.demand(request):
+        return refused
     try:
         server = server_or_404(account, server_id)
     except CacError as error:

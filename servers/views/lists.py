@@ -7,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 from django_htmx.http import HttpResponseStopPolling
 
+from catcpanel import reauth
 from servers import permissions, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import BuildForm
@@ -75,6 +76,8 @@ def cloudpro(request, account_id):
 @require_POST
 def build(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.BUILD)
+    if refused := reauth.demand(request):
+        return refused
     resources = selectors.resources_for(account)
     template_list = selectors.templates_for(account)
     form = BuildForm(request.POST, templates=template_list.data or [], resources=resources.data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from csp.decorators import csp_update
 from django.http import Http404
 from django.shortcuts import render
 
@@ -13,6 +14,9 @@ from servers.htmx import render_page_or_partial, signin_required
 from servers.views.common import is_poll
 
 RECENT_ACTIVITY = 10
+# The console form posts to the panel, which answers with a redirect to the provider's console
+# host; browsers hold that redirect to this page's form-action too, so 'self' alone blocks it.
+CONSOLE_FORM_ACTION = {"form-action": ["https:", "http:"]}
 
 
 @signin_required
@@ -56,6 +60,7 @@ def account_servers(request, account_id):
 
 
 @signin_required
+@csp_update(CONSOLE_FORM_ACTION)
 def server_detail(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
     refresh = is_poll(request)

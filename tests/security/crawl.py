@@ -18,6 +18,8 @@ from html.parser import HTMLParser
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.security.identity import confirm_identity
+
 # Test doubles and Django's own admin pages are not the panel's markup; the admin still gets the
 # headers (CSP included) and CSRF checks like every other URL.
 NOT_CRAWLED_NAMESPACES = {"sandbox"}
@@ -47,6 +49,8 @@ class Cast:
 def _owner_client(cast: Cast, **kwargs) -> Client:
     client = Client(**kwargs)
     client.force_login(cast.owner)
+    # Freshly signed in: the pages behind re-authentication render too.
+    confirm_identity(client, cast.owner)
     return client
 
 

@@ -5,10 +5,9 @@ import re
 
 import pytest
 import responses
-from django.test import Client
 
 from sandbox.models import SandboxServer
-from tests.security.crawl import inline_code
+from tests.security.crawl import ROLES, inline_code
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -20,10 +19,8 @@ RDNS = "x' onfocus='alert(4)' autofocus='"
 
 
 @pytest.fixture
-def owner(user):
-    client = Client()
-    client.force_login(user)
-    return client
+def owner(cast):
+    return ROLES["owner"](cast)
 
 
 @pytest.fixture

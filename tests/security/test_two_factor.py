@@ -116,3 +116,39 @@ def test_wrong_codes_are_throttled(user):
     body = response.content.decode()
     assert not signed_in(client)
     assert re.search(r"too many", body, re.IGNORECASE)
+
+
+def test_two_factor_secrets_are_stored_encrypted(user):
+    secret, codes = enable_totp(user)
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT data FROM mfa_authenticator")
+        stored = " ".join(str(row[0]) for row in cursor.fetchall())
+    assert secret not in stored
+    assert not any(code in stored for code in codes)
+    assert "gAAAA" in stored  # Fernet tokens
+
+
+def test_rotating_the_key_keeps_two_factor_working(user, settings):
+    from cryptography.fernet import Fernet
+
+    from catcpanel.mfa_keys import rotate_mfa_secrets
+    from servers import crypto
+
+    secret, codes = enable_totp(user)
+    old_key = settings.CATCPANEL_FERNET_KEYS[0]
+    settings.CATCPANEL_FERNET_KEYS = [Fernet.generate_key().decode(), old_key]
+    crypto._multifernet.cache_clear()
+    assert rotate_mfa_secrets() == 2
+    settings.CATCPANEL_FERNET_KEYS = settings.CATCPANEL_FERNET_KEYS[:1]
+    crypto._multifernet.cache_clear()
+
+    client = Client()
+    sign_in(client)
+    assert client.post("/auth/2fa/authenticate/", {"code": totp_code(secret)}).status_code == 302
+    assert signed_in(client)
+    other = Client()
+    sign_in(other)
+    other.post("/auth/2fa/authenticate/", {"code": codes[1]})
+    assert signed_in(other)

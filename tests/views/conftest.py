@@ -8,6 +8,7 @@ from django.core.signals import request_started
 from django.test import Client
 
 from sandbox.models import SandboxServer
+from tests.security.identity import confirm_identity
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -21,6 +22,8 @@ def _fast_client(settings):
 @pytest.fixture
 def owner(client, user):
     client.force_login(user)
+    # As a real sign-in does: dangerous actions accept it for a few minutes (catcpanel/reauth.py).
+    confirm_identity(client, user)
     return client
 
 
