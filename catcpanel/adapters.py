@@ -1,11 +1,14 @@
-"""How django-allauth sees this deployment: the client address its rate limits count."""
+"""How django-allauth sees this deployment: the client address its rate limits count, and how
+two-factor secrets are kept."""
 
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import PermissionDenied
 
 from catcpanel.client_ip import client_ip
+from servers import crypto
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -16,3 +19,14 @@ class AccountAdapter(DefaultAccountAdapter):
         if not address:
             raise PermissionDenied("Unable to determine the client's address.")
         return address
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Authenticator-app secrets and recovery-code seeds are encrypted with the same keys as the
+    stored Cloud at Cost credentials: a copy of the database alone cannot mint codes."""
+
+    def encrypt(self, text: str) -> str:
+        return crypto.encrypt(text)
+
+    def decrypt(self, encrypted_text: str) -> str:
+        return crypto.decrypt(encrypted_text)

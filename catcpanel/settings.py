@@ -163,6 +163,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = f"catcpanel ({_site.hostname})" if _site.hostname else "catcpanel"
 MFA_PASSKEY_LOGIN_ENABLED = False
+MFA_ADAPTER = "catcpanel.adapters.MFAAdapter"
 
 # Dangerous actions (Cloud Pro build and delete, revealing a password, changing an API key,
 # member changes) need a password or a two-factor code given within this many seconds
