@@ -4,11 +4,14 @@ Pro build without a recent confirmation goes through the confirmation page and b
 import re
 from urllib.parse import unquote
 
+import pytest
 from playwright.sync_api import expect
 
 from servers.models import ActionLog
 from tests.sandbox_fixtures import USER_PASSWORD
 from tests.security.browser.conftest import session_cookie
+
+pytestmark = pytest.mark.e2e
 
 
 def test_the_console_opens_on_another_origin_despite_form_action(
