@@ -102,3 +102,20 @@ def test_csrf_is_enforced_on_every_post(cast, role):
     from servers.models import ActionLog
 
     assert not ActionLog.objects.exists()
+
+
+def test_the_admin_works_under_the_same_policy(cast, django_user_model):
+    """The admin is Django's own markup, but served under the panel's CSP: for a staff user, its
+    pages must not need inline script or style either, or it would break."""
+    root = django_user_model.objects.create_superuser("root", "root@example.org", "x" * 20)
+    client = Client()
+    client.force_login(root)
+    admin_urls = [url for url in concrete_urls(cast) if not is_ours(url)]
+    problems, rendered = [], 0
+    for url, response in crawl(client, admin_urls):
+        problems += headers_problems(url, response)
+        if response.status_code == 200 and "html" in response.headers.get("Content-Type", ""):
+            rendered += 1
+            problems += [f"{url}: {problem}" for problem in inline_code(response.text)]
+    assert rendered > 15
+    assert problems == []
