@@ -140,3 +140,55 @@ class DeleteServerForm(forms.Form):
         if typed != self.server.name:
             raise ValidationError(f"Type {self.server.name} exactly to delete this server.")
         return typed
+
+
+ROLE_CHOICES = [("viewer", "Viewer"), ("operator", "Operator"), ("manager", "Manager")]
+
+
+class InviteForm(forms.Form):
+    who = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        required=False,
+        strip=True,
+        help_text="A username adds that person at once; an email (or nothing) makes a link.",
+    )
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial="viewer")
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=ROLE_CHOICES)
+
+
+class InvitationSignupForm(forms.Form):
+    """A new user created by opening an invitation (public sign-up may be off)."""
+
+    username = forms.CharField(max_length=150, strip=True)
+    password1 = forms.CharField(label="Password", widget=forms.PasswordInput, strip=False)
+    password2 = forms.CharField(label="Password again", widget=forms.PasswordInput, strip=False)
+
+    def clean_username(self):
+        from django.contrib.auth import get_user_model
+
+        username = self.cleaned_data["username"]
+        user_model = get_user_model()
+        user_model.username_validator(username)
+        if user_model.objects.filter(username__iexact=username).exists():
+            raise ValidationError("That username is taken.")
+        return username
+
+    def clean(self):
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.password_validation import validate_password
+
+        data = super().clean()
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords differ.")
+        elif first:
+            candidate = get_user_model()(username=data.get("username", ""))
+            try:
+                validate_password(first, candidate)
+            except ValidationError as error:
+                self.add_error("password1", error)
+        return data

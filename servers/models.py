@@ -105,3 +105,68 @@ class ActionLog(models.Model):
 
     def __str__(self):
         return f"{self.user_name} {self.action} {self.server_name or self.account_name}"
+
+
+class Role(models.TextChoices):
+    """Roles a member can be given; "owner" is not one of them: CloudAccount.owner says who owns."""
+
+    VIEWER = "viewer", "Viewer"
+    OPERATOR = "operator", "Operator"
+    MANAGER = "manager", "Manager"
+
+
+class Membership(models.Model):
+    """A user's role on an account they do not own."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="cloud_memberships"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="one_membership_per_user")
+        ]
+        ordering = ["user__username"]
+
+    def __str__(self):
+        return f"{self.user} {self.role} on {self.account}"
+
+
+class Invitation(models.Model):
+    """A one-time link to join an account with a role.
+
+    Only the SHA-256 of the link's token is stored: a copy of the database cannot be used to join.
+    """
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Who it was meant for, as the inviter typed it; anyone holding the link may accept it.
+    invitee = models.CharField(max_length=254, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"invitation to {self.account} as {self.role}"
+
+    @property
+    def is_open(self) -> bool:
+        return (
+            self.accepted_at is None
+            and self.revoked_at is None
+            and self.expires_at > timezone.now()
+        )

@@ -1,8 +1,8 @@
 """Who may do what with a CloudAccount: the one place every view asks.
 
 A user either has a role on an account or does not see it at all (404, so that account ids do not
-leak). A role grants capabilities; a role without the needed capability gets 403. Team roles come
-later: they extend `ROLE_CAPABILITIES` and `role_for`, and nothing else changes.
+leak). A role grants capabilities; a role without the needed capability gets 403. The owner is
+CloudAccount.owner; every other member has a Membership row with its role.
 """
 
 from enum import StrEnum
@@ -10,7 +10,7 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from servers.models import CloudAccount
+from servers.models import CloudAccount, Membership
 
 
 class Capability(StrEnum):
@@ -28,8 +28,12 @@ MANAGE = Capability.MANAGE
 OWN = Capability.OWN
 
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    "viewer": frozenset({VIEW}),
+    "operator": frozenset({VIEW, OPERATE}),
+    "manager": frozenset({VIEW, OPERATE, BUILD, MANAGE}),
     "owner": frozenset(Capability),
 }
+ROLES = ("viewer", "operator", "manager", "owner")
 
 
 def role_for(user, account: CloudAccount) -> str | None:
@@ -37,7 +41,15 @@ def role_for(user, account: CloudAccount) -> str | None:
         return None
     if account.owner_id == user.pk:
         return "owner"
-    return None
+    # One query per request and account: views ask several times (page, buttons, partials).
+    cache = account.__dict__.setdefault("_roles", {})
+    if user.pk not in cache:
+        cache[user.pk] = (
+            Membership.objects.filter(account=account, user=user)
+            .values_list("role", flat=True)
+            .first()
+        )
+    return cache[user.pk]
 
 
 def capabilities_for(user, account: CloudAccount) -> frozenset[Capability]:
@@ -47,6 +59,20 @@ def capabilities_for(user, account: CloudAccount) -> frozenset[Capability]:
 
 def has_capability(user, account: CloudAccount, capability: Capability) -> bool:
     return capability in capabilities_for(user, account)
+
+
+class Caps:
+    """What a user may do on an account, for templates: {% if caps.operate %}."""
+
+    def __init__(self, user, account: CloudAccount):
+        self.role = role_for(user, account)
+        granted = ROLE_CAPABILITIES.get(self.role, frozenset()) if self.role else frozenset()
+        for capability in Capability:
+            setattr(self, capability.value, capability in granted)
+
+
+def caps_for(user, account: CloudAccount) -> Caps:
+    return Caps(user, account)
 
 
 def get_account_or_404(request, account_id, capability: Capability) -> CloudAccount:

@@ -16,11 +16,11 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from servers.cac.errors import CacError
-from servers.models import ActionLog, CloudAccount
+from servers.models import ActionLog, CloudAccount, Invitation
 
 T = TypeVar("T")
 
@@ -50,7 +50,22 @@ class Fetched(Generic[T]):
 def accounts_for(user) -> QuerySet[CloudAccount]:
     if not user.is_authenticated:
         return CloudAccount.objects.none()
-    return CloudAccount.objects.filter(owner=user).order_by("name")
+    member = Q(owner=user) | Q(memberships__user=user)
+    return CloudAccount.objects.filter(member).distinct().order_by("name")
+
+
+def members_of(account: CloudAccount) -> list[tuple]:
+    """(user, role, membership or None) for the owner first, then every member by name."""
+    rows = [(account.owner, "owner", None)]
+    for membership in account.memberships.select_related("user").order_by("user__username"):
+        rows.append((membership.user, membership.role, membership))
+    return rows
+
+
+def open_invitations(account: CloudAccount) -> QuerySet[Invitation]:
+    return account.invitations.filter(
+        accepted_at=None, revoked_at=None, expires_at__gt=timezone.now()
+    ).order_by("-created_at")
 
 
 # --- cache keys -------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from servers.views import accounts, actions, activity, lists, servers
+from servers.views import accounts, actions, activity, invitations, lists, members, secrets, servers
 
 account = "accounts/<uuid:account_id>/"
 server = account + "servers/<str:server_id>/"
@@ -12,6 +12,19 @@ urlpatterns = [
     path(account + "edit/", accounts.account_edit, name="account_edit"),
     path(account + "delete/", accounts.account_delete, name="account_delete"),
     path(account + "test/", accounts.account_test, name="account_test"),
+    path(account + "members/", members.members, name="members"),
+    path(account + "members/<int:membership_id>/role/", members.member_role, name="member_role"),
+    path(
+        account + "members/<int:membership_id>/remove/", members.member_remove, name="member_remove"
+    ),
+    path(account + "leave/", members.leave, name="leave_account"),
+    path(account + "transfer/", members.transfer, name="transfer_ownership"),
+    path(
+        account + "invitations/<int:invitation_id>/revoke/",
+        members.invitation_revoke,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path(account + "servers/", servers.account_servers, name="account_servers"),
     path(account + "templates/", lists.templates, name="templates"),
     path(account + "tasks/", lists.tasks, name="tasks"),
@@ -25,5 +38,6 @@ urlpatterns = [
     path(server + "rdns/", actions.reverse_dns, name="reverse_dns"),
     path(server + "console/", actions.console, name="console"),
     path(server + "delete/", actions.delete_server, name="delete_server"),
+    path(server + "passwords/", secrets.reveal_passwords, name="reveal_passwords"),
     path(server + "activity/", activity.server_activity, name="server_activity"),
 ]

@@ -33,6 +33,9 @@ PLACEHOLDERS = {
     "id": "1",
     "url": "missing/",
     "app_label": "servers",
+    "membership_id": "1",
+    "invitation_id": "1",
+    "token": "not-a-real-token",
 }
 
 
