@@ -70,3 +70,45 @@ def test_role_for_names_the_owner_only(user, django_user_model, account):
     assert permissions.role_for(user, account) == "owner"
     assert permissions.role_for(other, account) is None
     assert permissions.role_for(AnonymousUser(), account) is None
+
+
+CAPABILITY_TABLE = {
+    "viewer": {permissions.VIEW},
+    "operator": {permissions.VIEW, permissions.OPERATE},
+    "manager": {permissions.VIEW, permissions.OPERATE, permissions.BUILD, permissions.MANAGE},
+    "owner": set(permissions.Capability),
+}
+
+
+@pytest.mark.parametrize("role", ["viewer", "operator", "manager"])
+def test_a_member_gets_exactly_the_capabilities_of_the_issue_table(
+    django_user_model, account, role
+):
+    from servers.models import Membership
+
+    member = django_user_model.objects.create_user(username=f"m-{role}", password="x" * 20)
+    Membership.objects.create(account=account, user=member, role=role)
+    fresh = CloudAccount.objects.get(pk=account.pk)
+    assert permissions.role_for(member, fresh) == role
+    request = request_by(member)
+    for capability in permissions.Capability:
+        if capability in CAPABILITY_TABLE[role]:
+            assert permissions.get_account_or_404(request, account.pk, capability) == account
+        else:
+            with pytest.raises(PermissionDenied):
+                permissions.get_account_or_404(request, account.pk, capability)
+    caps = permissions.caps_for(member, fresh)
+    assert caps.role == role
+    assert {c for c in permissions.Capability if getattr(caps, c.value)} == CAPABILITY_TABLE[role]
+
+
+def test_a_membership_on_another_account_grants_nothing_here(user, django_user_model, account):
+    from servers.models import Membership
+
+    member = django_user_model.objects.create_user(username="elsewhere", password="x" * 20)
+    other = CloudAccount(owner=user, name="Other", base_url="https://cac.example/api/v1/")
+    other.set_credentials(login="o@example.com", api_key="o" * 30)
+    other.save()
+    Membership.objects.create(account=other, user=member, role="manager")
+    with pytest.raises(Http404):
+        permissions.get_account_or_404(request_by(member), account.pk, permissions.VIEW)

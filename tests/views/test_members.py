@@ -1,0 +1,185 @@
+"""The Members page: who shares an account, adding, role changes, removal, leaving, transfer."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from servers import services
+from servers.models import ActionLog, CloudAccount, Membership
+from tests.security.identity import confirm_identity
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def account(user):
+    account = CloudAccount(owner=user, name="Team", base_url="https://cac.example/api/v1/")
+    account.set_credentials(login="team@example.com", api_key="k" * 30)
+    account.save()
+    return account
+
+
+@pytest.fixture
+def people(django_user_model):
+    return {
+        name: django_user_model.objects.create_user(username=name, password="x" * 20)
+        for name in ("bob", "carol", "dave")
+    }
+
+
+def signed_in(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    confirm_identity(client, user)
+    return client
+
+
+def member(account, user, role) -> Membership:
+    return Membership.objects.create(account=account, user=user, role=role)
+
+
+def logged(account, action):
+    return list(ActionLog.objects.filter(account=account, action=action))
+
+
+def test_owner_adds_a_user_by_name_who_then_sees_the_account(owner, account, people):
+    bob = signed_in(people["bob"])
+    assert "Team" not in bob.get("/accounts/").content.decode()
+    response = owner.post(reverse("members", args=[account.pk]), {"who": "bob", "role": "operator"})
+    assert response.status_code == 302
+    assert Membership.objects.get(account=account, user=people["bob"]).role == "operator"
+    [log] = logged(account, "member_added")
+    assert log.parameters == {"user": "bob", "role": "operator"} and log.server_id == ""
+    assert "Team" in bob.get("/accounts/").content.decode()
+    assert "Team" in bob.get("/").content.decode()
+    # Not shared with carol: still nothing, and the account's pages are 404 for her.
+    carol = signed_in(people["carol"])
+    assert "Team" not in carol.get("/").content.decode()
+    assert carol.get(reverse("members", args=[account.pk])).status_code == 404
+
+
+def test_an_unknown_username_is_an_error_on_the_form(owner, account):
+    response = owner.post(
+        reverse("members", args=[account.pk]), {"who": "nobody", "role": "viewer"}
+    )
+    assert response.status_code == 200
+    assert "No user with that name" in response.content.decode()
+    assert not Membership.objects.exists()
+
+
+def test_the_page_lists_members_with_their_roles(owner, account, people):
+    member(account, people["bob"], "viewer")
+    member(account, people["carol"], "manager")
+    page = owner.get(reverse("members", args=[account.pk])).content.decode()
+    assert 'data-username="alice" data-role="owner"' in page
+    assert 'data-username="bob" data-role="viewer"' in page
+    assert 'data-username="carol" data-role="manager"' in page
+
+
+def test_a_viewer_sees_the_members_but_no_controls_and_cannot_invite(account, people):
+    member(account, people["bob"], "viewer")
+    bob = signed_in(people["bob"])
+    page = bob.get(reverse("members", args=[account.pk])).content.decode()
+    assert 'data-username="alice"' in page
+    assert 'id="invite-form"' not in page and "Change role" not in page
+    assert "Transfer ownership" not in page
+    refused = bob.post(reverse("members", args=[account.pk]), {"who": "carol", "role": "viewer"})
+    assert refused.status_code == 403
+    assert not Membership.objects.filter(user=people["carol"]).exists()
+
+
+def test_a_manager_changes_a_role_and_removes_a_member(account, people):
+    member(account, people["bob"], "manager")
+    carol = member(account, people["carol"], "viewer")
+    bob = signed_in(people["bob"])
+    url = reverse("member_role", args=[account.pk, carol.pk])
+    assert bob.post(url, {"role": "operator"}).status_code == 302
+    carol.refresh_from_db()
+    assert carol.role == "operator"
+    [log] = logged(account, "member_role_changed")
+    assert log.parameters == {"user": "carol", "old": "viewer", "role": "operator"}
+    assert log.user_name == "bob"
+    assert bob.post(reverse("member_remove", args=[account.pk, carol.pk])).status_code == 302
+    assert not Membership.objects.filter(pk=carol.pk).exists()
+    assert logged(account, "member_removed")[0].parameters == {"user": "carol"}
+    assert signed_in(people["carol"]).get(reverse("members", args=[account.pk])).status_code == 404
+
+
+def test_a_manager_cannot_demote_remove_or_replace_the_owner(account, people, user):
+    member(account, people["bob"], "manager")
+    bob = signed_in(people["bob"])
+    page = bob.get(reverse("members", args=[account.pk])).content.decode()
+    # The owner's row has no controls: the owner has no membership a form could name.
+    owner_row = page.split('data-username="alice"')[1].split("</tr>")[0]
+    assert "form" not in owner_row
+    assert bob.post(reverse("transfer_ownership", args=[account.pk])).status_code == 403
+    assert bob.post(reverse("account_delete", args=[account.pk])).status_code == 403
+    # Nor can a membership of another account be used to reach this one.
+    other = CloudAccount(owner=people["bob"], name="Bob's", base_url="https://cac.example/")
+    other.set_credentials(login="b@example.com", api_key="b" * 30)
+    other.save()
+    foreign = member(other, people["carol"], "viewer")
+    url = reverse("member_remove", args=[account.pk, foreign.pk])
+    assert bob.post(url).status_code == 404
+    assert Membership.objects.filter(pk=foreign.pk).exists()
+    account.refresh_from_db()
+    assert account.owner == user
+
+
+def test_a_member_leaves_and_the_owner_cannot(owner, account, people):
+    member(account, people["bob"], "operator")
+    bob = signed_in(people["bob"])
+    assert bob.post(reverse("leave_account", args=[account.pk])).status_code == 302
+    assert not Membership.objects.filter(user=people["bob"]).exists()
+    assert logged(account, "member_left")[0].user_name == "bob"
+    assert bob.get(reverse("account_servers", args=[account.pk])).status_code == 404
+    owner.post(reverse("leave_account", args=[account.pk]))
+    assert CloudAccount.objects.get(pk=account.pk).owner.username == "alice"
+    assert not logged(account, "member_left")[1:]
+
+
+def test_the_owner_transfers_the_account_and_stays_as_manager(owner, account, people, user):
+    bob_membership = member(account, people["bob"], "operator")
+    page = owner.get(reverse("transfer_ownership", args=[account.pk]))
+    assert page.status_code == 200 and "bob" in page.content.decode()
+    url = reverse("transfer_ownership", args=[account.pk])
+    assert owner.post(url, {"membership": bob_membership.pk}).status_code == 302
+    account.refresh_from_db()
+    assert account.owner == people["bob"]
+    assert Membership.objects.get(account=account, user=user).role == "manager"
+    assert not Membership.objects.filter(account=account, user=people["bob"]).exists()
+    [log] = logged(account, "ownership_transferred")
+    assert log.parameters == {"user": "bob", "previous_owner": "alice"}
+    # Alice is a manager now: no more transfers or deletes for her.
+    assert owner.post(url, {"membership": ""}).status_code == 403
+    assert owner.post(reverse("account_delete", args=[account.pk])).status_code == 403
+
+
+def test_member_changes_ask_for_a_recent_sign_in(account, people, user):
+    carol = member(account, people["carol"], "viewer")
+    stale = Client()
+    stale.force_login(user)  # force_login records no authentication: as if signed in long ago
+    response = stale.post(reverse("member_remove", args=[account.pk, carol.pk]))
+    assert response.status_code == 302 and "/reauthenticate/" in response.url
+    assert Membership.objects.filter(pk=carol.pk).exists()
+
+
+def test_services_refuse_owner_as_member_and_duplicates(account, user, people):
+    with pytest.raises(services.ServiceError):
+        services.add_member(account, user, user, "viewer")
+    services.add_member(account, user, people["bob"], "viewer")
+    with pytest.raises(services.ServiceError):
+        services.add_member(account, user, people["bob"], "manager")
+    with pytest.raises(services.ServiceError):
+        services.add_member(account, user, people["carol"], "owner")
+
+
+def test_account_list_hides_edit_and_delete_from_roles_without_them(account, people):
+    member(account, people["bob"], "manager")
+    member(account, people["carol"], "viewer")
+    manager_page = signed_in(people["bob"]).get("/accounts/").content.decode()
+    assert reverse("account_edit", args=[account.pk]) in manager_page
+    assert reverse("account_delete", args=[account.pk]) not in manager_page
+    viewer_page = signed_in(people["carol"]).get("/accounts/").content.decode()
+    assert reverse("account_edit", args=[account.pk]) not in viewer_page
+    assert "team@example.com" not in viewer_page
