@@ -183,3 +183,36 @@ def test_account_list_hides_edit_and_delete_from_roles_without_them(account, peo
     viewer_page = signed_in(people["carol"]).get("/accounts/").content.decode()
     assert reverse("account_edit", args=[account.pk]) not in viewer_page
     assert "team@example.com" not in viewer_page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manager_reveals_passwords_fresh_and_the_log_keeps_none(
+    cac_account, sandbox_customer, django_user_model, sandbox_calls
+):
+    from tests.views.conftest import HTMX, server_by_label
+
+    web = server_by_label(sandbox_customer, "web-01")
+    manager = django_user_model.objects.create_user(username="mgr", password="x" * 20)
+    operator = django_user_model.objects.create_user(username="op", password="x" * 20)
+    member(cac_account, manager, "manager")
+    member(cac_account, operator, "operator")
+    url = reverse("reveal_passwords", args=[cac_account.pk, web.sid])
+    detail = reverse("server_detail", args=[cac_account.pk, web.sid])
+    assert "reveal-passwords" not in signed_in(operator).get(detail).content.decode()
+    assert signed_in(operator).post(url).status_code == 403
+    client = signed_in(manager)
+    assert "reveal-passwords" in client.get(detail).content.decode()
+    sandbox_calls.clear()
+    for _ in range(2):
+        response = client.post(url, **HTMX)
+        assert response.status_code == 200
+        assert web.rootpass in response.content.decode()
+        assert web.vncpass in response.content.decode()
+        assert "no-store" in response.headers["Cache-Control"]
+    # Asked of the provider each time (the server list is cached; the secrets are not).
+    assert len(sandbox_calls.of("listservers")) >= 2
+    logs = ActionLog.objects.filter(action="reveal_password")
+    assert logs.count() == 2 and {log.server_id for log in logs} == {str(web.sid)}
+    for log in logs:
+        text = f"{log.parameters} {log.message}"
+        assert web.rootpass not in text and web.vncpass not in text

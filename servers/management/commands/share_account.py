@@ -18,7 +18,13 @@ class Command(BaseCommand):
         parser.add_argument("--role", choices=Role.values, help="viewer, operator or manager.")
         parser.add_argument("--remove", action="store_true", help="Take the user's role away.")
 
-    def handle(self, *, account, user, role, remove, **options):
+    def handle(self, *args, **options):
+        try:
+            self._share(**options)
+        except services.ServiceError as error:
+            raise CommandError(error.message) from None
+
+    def _share(self, *, account, user, role, remove, **options):
         if not remove and not role:
             raise CommandError("Give --role viewer|operator|manager, or --remove.")
         target = self._account(account)
