@@ -21,8 +21,9 @@ BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
 def _no_referrer(response):
-    # The token is in this page's URL: links followed from it must not carry it away.
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # The token is in this page's URL: links to other sites must not carry it away. Not
+    # "no-referrer": the browser would then send `Origin: null` and CSRF would refuse the form.
+    response.headers["Referrer-Policy"] = "same-origin"
     return response
 
 

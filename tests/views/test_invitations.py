@@ -64,7 +64,7 @@ def test_a_signed_in_user_accepts_once(owner, account, django_user_model):
     bob.force_login(bob_user)
     page = bob.get(path)
     assert page.status_code == 200 and "accept-invitation" in page.content.decode()
-    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Referrer-Policy"] == "same-origin"
     response = bob.post(path)
     assert response.status_code == 302
     assert response.url == reverse("account_servers", args=[account.pk])
