@@ -7,13 +7,27 @@ file cache (`make test`) and on PostgreSQL with Redis (`.ci/run`).
 import os
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CATCPANEL_SANDBOX", "true")
-os.environ.setdefault("CATCPANEL_DATA_DIR", tempfile.mkdtemp(prefix="catcpanel-tests-"))
 
-from catcpanel.settings import *  # noqa: F403
-from catcpanel.settings import STORAGES
+# pytest-xdist runs the suite in several processes that inherit this one's environment: each gets
+# its own data folder (SQLite, file cache) and its own Redis database, since a test's cache.clear()
+# would otherwise wipe another process's throttle counters and cached lists mid-test. The values go
+# back into the environment so that servers a test starts as subprocesses share them.
+_process = os.environ.get("PYTEST_XDIST_WORKER") or "main"
+if os.environ.get("CATCPANEL_TESTS_PROCESS") != _process:
+    os.environ["CATCPANEL_TESTS_PROCESS"] = _process
+    os.environ["CATCPANEL_DATA_DIR"] = tempfile.mkdtemp(prefix=f"catcpanel-tests-{_process}-")
+    if _process != "main" and os.environ.get("REDIS_URL"):
+        _db = 1 + int(_process.removeprefix("gw")) % 15
+        os.environ["REDIS_URL"] = (
+            urlsplit(os.environ["REDIS_URL"])._replace(path=f"/{_db}").geturl()
+        )
+
+from catcpanel.settings import *  # noqa: E402, F403
+from catcpanel.settings import STORAGES  # noqa: E402
 
 # Under live_server, manifest storage breaks htmx (MACHINE-NOTES): serve plain static files.
 STORAGES = {
