@@ -4,9 +4,9 @@ The URL configuration is the list: a new URL is crawled without anyone adding it
 are filled from the cast (an account, one of its servers); the rest get placeholder values that
 the views reject (allauth's e-mail and password-reset keys, the admin's object ids).
 
-Roles: `ROLES` maps a role name to a function making a signed-in test client for the cast. Only
-the owner exists yet; the teams issue adds manager, operator and viewer here (and the cast grows
-their users), and every crawl test then runs for them too.
+Roles: `ROLES` maps a role name to a function making a signed-in test client for the cast: the
+owner, and a manager, operator and viewer made members of the cast's account on first use (kept
+in `cast.extra`); every crawl test runs for each.
 """
 
 from __future__ import annotations
@@ -57,8 +57,30 @@ def _owner_client(cast: Cast, **kwargs) -> Client:
     return client
 
 
+def _member_client(role: str) -> Callable[..., Client]:
+    def make(cast: Cast, **kwargs) -> Client:
+        from django.contrib.auth import get_user_model
+
+        from servers.models import Membership
+
+        person = cast.extra.get(role)
+        if person is None:
+            person = get_user_model().objects.create_user(username=f"crawl-{role}")
+            Membership.objects.create(account=cast.account, user=person, role=role)
+            cast.extra[role] = person
+        client = Client(**kwargs)
+        client.force_login(person)
+        confirm_identity(client, person)
+        return client
+
+    return make
+
+
 ROLES: dict[str, Callable[..., Client]] = {
     "owner": _owner_client,
+    "manager": _member_client("manager"),
+    "operator": _member_client("operator"),
+    "viewer": _member_client("viewer"),
 }
 
 
