@@ -8,6 +8,8 @@ passwords and console URLs are never read here, so nothing secret is ever cached
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from servers.cac.errors import CacError
+from servers.cac.errors import CacError, CacRateLimited, CacTimeout, CacUnavailable
 from servers.models import ActionLog, CloudAccount, Invitation
 
 T = TypeVar("T")
@@ -43,8 +45,39 @@ class Fetched(Generic[T]):
         return self.error is None
 
     @property
+    def stale_note(self) -> str:
+        """'data from 45 s ago: Cloud at Cost is rate limiting', for a stale copy; else ''."""
+        if not self.stale or self.fetched_at is None:
+            return ""
+        seconds = max(int((timezone.now() - self.fetched_at).total_seconds()), 0)
+        for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+            if seconds >= size or unit == "s":
+                ago = f"{seconds // size} {unit}"
+                break
+        return f"data from {ago} ago: {_reason(self.error)}"
+
+    @property
     def age(self) -> timedelta | None:
         return timezone.now() - self.fetched_at if self.fetched_at else None
+
+
+class StillLoading(CacError):
+    """Another request is still asking the provider for this list."""
+
+    def __init__(self):
+        super().__init__("Still loading from Cloud at Cost; this refreshes shortly.")
+
+
+def _reason(error: CacError | None) -> str:
+    if isinstance(error, CacRateLimited):
+        return "Cloud at Cost is rate limiting"
+    if isinstance(error, StillLoading):
+        return "Cloud at Cost is still answering"
+    if isinstance(error, CacTimeout):
+        return "Cloud at Cost is not answering in time"
+    if isinstance(error, CacUnavailable):
+        return "Cloud at Cost is unavailable"
+    return "Cloud at Cost answered with an error"
 
 
 def accounts_for(user) -> QuerySet[CloudAccount]:
@@ -132,6 +165,34 @@ def describe_error(error: CacError) -> str:
 
 # --- fetching --------------------------------------------------------------------------------
 
+# A poll for work that just started may read a copy this old at most; an idle account's copy
+# lives CATCPANEL_CACHE_SECONDS. Either way every tab and user shares the one copy.
+BUSY_CACHE_SECONDS = 5
+# How long the request holding the fetch lock may take before another may try; the client's own
+# timeouts end a call well before this.
+LOCK_SECONDS = 60
+WAIT_STEP_SECONDS = 0.05
+
+
+def _lock_key(account: CloudAccount, name: str) -> str:
+    return f"{_key(account, name)}:lock"
+
+
+def _fresh_seconds(account: CloudAccount, name: str, data) -> int:
+    """Shorter while a task that just started is pending, so its end shows within seconds."""
+    tasks = data if name == "tasks" else None
+    if tasks is None and name == "servers":
+        hit = cache.get(_key(account, "tasks"))
+        tasks = hit[0] if hit else None
+    if tasks and refresh_seconds([], tasks) == FAST_REFRESH_SECONDS:
+        return min(BUSY_CACHE_SECONDS, settings.CATCPANEL_CACHE_SECONDS)
+    return settings.CATCPANEL_CACHE_SECONDS
+
+
+def _wait_seconds() -> float:
+    read = getattr(settings, "CATCPANEL_CAC_READ_TIMEOUT", None) or 30
+    return float(read) + 5
+
 
 def _fetch(
     account: CloudAccount, name: str, load: Callable[[Any], T], *, refresh: bool = False
@@ -142,6 +203,48 @@ def _fetch(
         if hit is not None:
             data, fetched_at = hit
             return Fetched(data=data, fetched_at=fetched_at)
+    # Single flight: one request (thread, worker or replica) asks the provider; the others wait
+    # for its answer in the shared cache instead of spending the account's rate limit.
+    lock = _lock_key(account, name)
+    token = uuid.uuid4().hex
+    if not cache.add(lock, token, LOCK_SECONDS):
+        return _wait_for(account, name, key, lock, load)
+    try:
+        return _call(account, name, key, load)
+    finally:
+        if cache.get(lock) == token:
+            cache.delete(lock)
+
+
+def _wait_for(account, name, key, lock, load) -> Fetched:
+    deadline = time.monotonic() + _wait_seconds()
+    while time.monotonic() < deadline:
+        time.sleep(WAIT_STEP_SECONDS)
+        hit = cache.get(key)
+        if hit is not None:
+            data, fetched_at = hit
+            return Fetched(data=data, fetched_at=fetched_at)
+        if cache.get(lock) is None:
+            # The holder finished without a fresh copy (the provider failed): its error was
+            # recorded; show the last good copy with it rather than asking again at once.
+            return _last_good_or_error(account, name, _recorded_error(account, name))
+    return _last_good_or_error(account, name, StillLoading())
+
+
+def _recorded_error(account, name) -> CacError:
+    error = cache.get(f"{_key(account, name)}:error")
+    return error if isinstance(error, CacError) else StillLoading()
+
+
+def _last_good_or_error(account, name, error: CacError) -> Fetched:
+    last_good = cache.get(_last_good_key(account, name))
+    if last_good is not None:
+        data, fetched_at = last_good
+        return Fetched(data=data, error=error, fetched_at=fetched_at, stale=True)
+    return Fetched(data=None, error=error)
+
+
+def _call(account, name, key, load) -> Fetched:
     try:
         with account.client() as client:
             data = load(client)
@@ -150,13 +253,10 @@ def _fetch(
         # connection) alive until the garbage collector runs: keep only the error itself.
         error = exc.with_traceback(None)
         record_failure(account, error)
-        last_good = cache.get(_last_good_key(account, name))
-        if last_good is not None:
-            data, fetched_at = last_good
-            return Fetched(data=data, error=error, fetched_at=fetched_at, stale=True)
-        return Fetched(data=None, error=error)
+        cache.set(f"{key}:error", error, 30)
+        return _last_good_or_error(account, name, error)
     now = timezone.now()
-    cache.set(key, (data, now), settings.CATCPANEL_CACHE_SECONDS)
+    cache.set(key, (data, now), _fresh_seconds(account, name, data))
     cache.set(_last_good_key(account, name), (data, now), LAST_GOOD_SECONDS)
     record_success(account)
     return Fetched(data=data, fetched_at=now)

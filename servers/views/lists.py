@@ -28,7 +28,7 @@ TASK_POLL_SECONDS = 3
 @signin_required
 def tasks(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    fetched = selectors.tasks_for(account, refresh=is_poll(request))
+    fetched = selectors.tasks_for(account)
     pending = any(task.is_pending for task in fetched.data or [])
     # Every few seconds for work that just started; a build pending for days is checked slowly.
     every = selectors.refresh_seconds([], fetched.data)
@@ -65,7 +65,7 @@ def _cloudpro_context(account, *, form=None, refresh=False) -> dict:
 @signin_required
 def cloudpro(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    context = _cloudpro_context(account, refresh=is_poll(request))
+    context = _cloudpro_context(account)
     context["can_build"] = permissions.has_capability(request.user, account, permissions.BUILD)
     if is_htmx(request) and request.GET.get("part") == "meters":
         return render(request, "servers/_meters.html", context)

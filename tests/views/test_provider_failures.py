@@ -5,6 +5,7 @@ import time
 
 import pytest
 
+from servers import selectors
 from servers.models import ActionLog, CloudAccount
 from tests.views.conftest import HTMX, server_by_label
 
@@ -157,6 +158,7 @@ def test_stale_list_is_shown_with_its_age_when_the_provider_fails(
     assert b"web-01" in owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX).content
     sandbox_customer.maintenance = True
     sandbox_customer.save()
+    selectors.invalidate(cac_account)
     response = owner.get(f"/accounts/{cac_account.pk}/servers/?poll=1", **HTMX)
     text = response.content.decode()
     assert "web-01" in text
