@@ -21,6 +21,7 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from servers import cache as shared_lock
 from servers.cac.errors import CacError, CacRateLimited, CacTimeout, CacUnavailable
 from servers.models import ActionLog, CloudAccount, Invitation
 
@@ -207,13 +208,12 @@ def _fetch(
     # for its answer in the shared cache instead of spending the account's rate limit.
     lock = _lock_key(account, name)
     token = uuid.uuid4().hex
-    if not cache.add(lock, token, LOCK_SECONDS):
+    if not shared_lock.acquire(lock, token, LOCK_SECONDS):
         return _wait_for(account, name, key, lock, load)
     try:
         return _call(account, name, key, load)
     finally:
-        if cache.get(lock) == token:
-            cache.delete(lock)
+        shared_lock.release(lock, token)
 
 
 def _wait_for(account, name, key, lock, load) -> Fetched:
@@ -224,7 +224,7 @@ def _wait_for(account, name, key, lock, load) -> Fetched:
         if hit is not None:
             data, fetched_at = hit
             return Fetched(data=data, fetched_at=fetched_at)
-        if cache.get(lock) is None:
+        if not shared_lock.held(lock):
             # The holder finished without a fresh copy (the provider failed): its error was
             # recorded; show the last good copy with it rather than asking again at once.
             return _last_good_or_error(account, name, _recorded_error(account, name))
