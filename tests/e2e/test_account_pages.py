@@ -6,6 +6,7 @@ from playwright.sync_api import expect
 from sandbox import services as sandbox
 from sandbox.demo import DOCS_TEMPLATES
 from sandbox.models import SandboxServer, SandboxTask
+from tests.e2e.conftest import POLLED_MS
 
 
 def test_tasks_list_pending_first_then_stop_polling_once_done(
@@ -33,7 +34,7 @@ def test_tasks_list_pending_first_then_stop_polling_once_done(
 
     # The page polls by itself, sees the task finish, and stops polling.
     done = page.locator(f'#tasks tr.task-row[data-task-id="{task.idf}"]')
-    expect(done).to_have_attribute("data-status", "completed")
+    expect(done).to_have_attribute("data-status", "completed", timeout=POLLED_MS)
     expect(slot).to_have_attribute("data-polling", "no")
     assert "every" not in (slot.get_attribute("hx-trigger") or "")
     expect(page.locator('#tasks tr.task-row[data-status="pending"]')).to_have_count(0)

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 
 from sandbox.models import SandboxServer
 from servers.models import ActionLog
-from tests.e2e.conftest import server_row, toast
+from tests.e2e.conftest import POLLED_MS, server_row, toast
 
 
 def test_build_watch_it_come_up_delete_it_and_see_every_step_in_activity(
@@ -43,7 +43,7 @@ def test_build_watch_it_come_up_delete_it_and_see_every_step_in_activity(
     expect(rows).to_have_count(4)
     expect(page.locator("#meter-cpu")).to_contain_text("6 free")
     # ...and comes up by itself once its build task is done.
-    expect(status).to_contain_text("Powered On")
+    expect(status).to_contain_text("Powered On", timeout=POLLED_MS)
 
     row.locator("a.server-link").click()
     expect(page.locator("h1#server-name")).to_have_text(new.servername)
@@ -64,7 +64,7 @@ def test_build_watch_it_come_up_delete_it_and_see_every_step_in_activity(
         f"Deleting {new.servername}"
     )
     # Gone from the list once the provider has finished deleting it.
-    expect(server_row(page, new.servername)).to_have_count(0)
+    expect(server_row(page, new.servername)).to_have_count(0, timeout=POLLED_MS)
     assert not SandboxServer.objects.filter(pk=new.pk).exists()
 
     page.goto(account_url + "/activity/")

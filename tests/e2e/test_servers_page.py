@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from sandbox.demo import create_demo_customer
 from sandbox.models import SandboxCustomer, SandboxServer
 from servers.models import ActionLog, CloudAccount
-from tests.e2e.conftest import accept_dialog, server_row, toast
+from tests.e2e.conftest import POLLED_MS, accept_dialog, server_row, toast
 
 DEMO_SERVER_COUNT = 8
 
@@ -85,7 +85,7 @@ def test_power_off_asks_first_then_the_task_completes_and_the_status_changes(
     success_text = toast(page, "success").inner_text()
     assert asked and "web-01" in asked[0]
     expect(row.get_by_text("task pending")).to_be_visible()
-    expect(status).to_contain_text("Powered Off")
+    expect(status).to_contain_text("Powered Off", timeout=POLLED_MS)
     expect(row.get_by_text("task pending")).to_be_hidden()
     log = ActionLog.objects.get(action="poweroff")
     assert (log.server_name, log.outcome, log.user_name) == ("web-01", "success", "alice")
