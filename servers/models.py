@@ -27,6 +27,8 @@ class CloudAccount(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=300, blank=True, editable=False)
     last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set by the owner: members without two-factor sign-in may look but not act (permissions.py).
+    require_two_factor = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

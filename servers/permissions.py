@@ -7,6 +7,7 @@ CloudAccount.owner; every other member has a Membership row with its role.
 
 from enum import StrEnum
 
+from allauth.mfa.models import Authenticator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
@@ -34,6 +35,9 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     "owner": frozenset(Capability),
 }
 ROLES = ("viewer", "operator", "manager", "owner")
+TWO_FACTOR_MESSAGE = (
+    "This account requires two-factor sign-in: set it up under Security before you act on it."
+)
 
 
 def role_for(user, account: CloudAccount) -> str | None:
@@ -52,9 +56,28 @@ def role_for(user, account: CloudAccount) -> str | None:
     return cache[user.pk]
 
 
+def has_two_factor(user) -> bool:
+    """Whether the user signs in with an authenticator app (allauth MFA); asked once a request."""
+    if not user.is_authenticated:
+        return False
+    if not hasattr(user, "_catcpanel_two_factor"):
+        user._catcpanel_two_factor = Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists()
+    return user._catcpanel_two_factor
+
+
+def blocked_by_two_factor(user, account: CloudAccount) -> bool:
+    """The owner requires two-factor sign-in and this user has not set it up: look, don't act."""
+    return account.require_two_factor and not has_two_factor(user)
+
+
 def capabilities_for(user, account: CloudAccount) -> frozenset[Capability]:
     role = role_for(user, account)
-    return ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
+    granted = ROLE_CAPABILITIES.get(role, frozenset()) if role else frozenset()
+    if granted and blocked_by_two_factor(user, account):
+        return granted & {VIEW}
+    return granted
 
 
 def has_capability(user, account: CloudAccount, capability: Capability) -> bool:
@@ -66,7 +89,8 @@ class Caps:
 
     def __init__(self, user, account: CloudAccount):
         self.role = role_for(user, account)
-        granted = ROLE_CAPABILITIES.get(self.role, frozenset()) if self.role else frozenset()
+        self.needs_two_factor = self.role is not None and blocked_by_two_factor(user, account)
+        granted = capabilities_for(user, account)
         for capability in Capability:
             setattr(self, capability.value, capability in granted)
 
@@ -86,4 +110,6 @@ def get_account_or_404(request, account_id, capability: Capability) -> CloudAcco
         raise Http404("No such account.")
     if capability not in ROLE_CAPABILITIES.get(role, frozenset()):
         raise PermissionDenied("Your role on this account does not allow that.")
+    if capability not in capabilities_for(request.user, account):
+        raise PermissionDenied(TWO_FACTOR_MESSAGE)
     return account

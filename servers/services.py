@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from servers import selectors
+from servers import permissions, selectors
 from servers.cac.errors import CacError
 from servers.models import ActionLog, CloudAccount, Invitation, Membership, Role
 
@@ -474,6 +474,21 @@ def leave_account(account: CloudAccount, user) -> None:
         deleted, _ = Membership.objects.filter(account=account, user=user).delete()
         if deleted:
             _member_record(account, user, "member_left", user.get_username())
+
+
+def set_two_factor_requirement(account: CloudAccount, actor, required: bool) -> CloudAccount:
+    """Require (or stop requiring) two-factor sign-in from everyone who acts on the account."""
+    if actor.pk != account.owner_id:
+        raise ServiceError("Only the owner can change the two-factor requirement.")
+    if required and not permissions.has_two_factor(actor):
+        raise ServiceError("Set up two-factor sign-in for yourself first, under Security.")
+    if account.require_two_factor == required:
+        return account
+    with transaction.atomic():
+        CloudAccount.objects.filter(pk=account.pk).update(require_two_factor=required)
+        account.require_two_factor = required
+        _member_record(account, actor, "two_factor_required" if required else "two_factor_optional")
+    return account
 
 
 def transfer_ownership(account: CloudAccount, actor, membership: Membership) -> CloudAccount:

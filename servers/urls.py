@@ -18,6 +18,11 @@ urlpatterns = [
         account + "members/<int:membership_id>/remove/", members.member_remove, name="member_remove"
     ),
     path(account + "leave/", members.leave, name="leave_account"),
+    path(
+        account + "members/two-factor/",
+        members.two_factor_requirement,
+        name="two_factor_requirement",
+    ),
     path(account + "transfer/", members.transfer, name="transfer_ownership"),
     path(
         account + "invitations/<int:invitation_id>/revoke/",

@@ -132,6 +132,28 @@ def leave(request, account_id):
 
 
 @signin_required
+@require_POST
+def two_factor_requirement(request, account_id):
+    """The owner decides whether acting on the account needs two-factor sign-in."""
+    account = permissions.get_account_or_404(request, account_id, permissions.OWN)
+    if refused := reauth.demand(request):
+        return refused
+    required = request.POST.get("required") == "on"
+    try:
+        services.set_two_factor_requirement(account, request.user, required)
+    except services.ServiceError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request,
+            "Members now need two-factor sign-in to act on this account."
+            if required
+            else "Two-factor sign-in is no longer required on this account.",
+        )
+    return redirect("members", account.pk)
+
+
+@signin_required
 def transfer(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.OWN)
     if refused := reauth.demand(request):

@@ -57,6 +57,7 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "member_role": {"POST": Rule(MANAGE, 302, {"role": "bogus"})},
     "member_remove": {"POST": Rule(MANAGE, 302)},
     "leave_account": {"POST": Rule(VIEW, 302)},
+    "two_factor_requirement": {"POST": Rule(OWN, 302)},
     "transfer_ownership": {"GET": Rule(OWN, 200), "POST": Rule(OWN, 400, {"membership": ""})},
     "invitation_revoke": {"POST": Rule(MANAGE, 302)},
     "invitation": {"GET": Rule(NOBODY, 404), "POST": Rule(NOBODY, 404)},
