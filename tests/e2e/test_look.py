@@ -1,4 +1,4 @@
-"""Phone width and the dark theme: the servers page stays usable."""
+"""Phone, tablet and laptop widths and the dark theme: the servers page stays usable."""
 
 import re
 
@@ -30,6 +30,15 @@ def test_the_servers_page_fits_a_phone(phone_page, live_server, cac_account):
     web = page.locator('[data-testid=server-row][data-server-name="web-01"]')
     web.get_by_role("button", name="Reset").scroll_into_view_if_needed()
     expect(web.get_by_role("button", name="Reset")).to_be_in_viewport()
+
+
+@pytest.mark.parametrize("width", [800, 961, 1024, 1200])
+def test_the_servers_page_fits_tablets_and_laptops(signed_in_page, live_server, cac_account, width):
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(live_server.url + "/")
+    expect(page.locator("[data-testid=server-row]")).to_have_count(8)
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
 
 
 def test_the_server_page_fits_a_phone(phone_page, live_server, cac_account):
