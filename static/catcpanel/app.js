@@ -57,6 +57,16 @@
     if (openForm && !openForm.closest(".inline-edit").contains(detail.elt)) event.preventDefault();
   });
 
+  // A hidden tab does not poll (htmx's trigger filters need eval, which the CSP forbids): its
+  // "every" requests are dropped while the tab is hidden; the next tick after it is shown refreshes.
+  function isPoll(elt) {
+    const trigger = (elt && elt.getAttribute && elt.getAttribute("hx-trigger")) || "";
+    return trigger.indexOf("every ") !== -1;
+  }
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (document.hidden && isPoll(event.detail && event.detail.elt)) event.preventDefault();
+  });
+
   // The filter narrows every loaded server list without another request.
   function applyFilter() {
     const input = document.getElementById("server-filter");
