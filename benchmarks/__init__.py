@@ -1,0 +1,1 @@
+"""`python -m benchmarks [--quick] [--json PATH]`: the panel against a slow sandbox (issue 7)."""
