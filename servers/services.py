@@ -212,46 +212,81 @@ def _run(log: ActionLog, account: CloudAccount, call: Callable, describe: Callab
 # --- server actions -------------------------------------------------------------------------
 
 
+def _server_action(
+    account: CloudAccount,
+    user,
+    server,
+    *,
+    kind: str,
+    busy: str,
+    action: str,
+    parameters: dict,
+    call,
+) -> ActionLog:
+    """One guarded, logged provider call on a server; the lists it changes are refetched after."""
+    with action_lock(account, server.id, kind, f"{busy} for {server.name} is already in progress."):
+        log = _start(account, user, action, server=server, parameters=parameters)
+        _run(log, account, call)
+    selectors.invalidate(account, "servers", "tasks")
+    return log
+
+
 def power(account: CloudAccount, user, server, action: str) -> ActionLog:
     if action not in POWER_ACTIONS:
         raise ServiceError("Unknown power action.")
-    busy = f"A power action for {server.name} is already in progress."
-    with action_lock(account, server.id, "power", busy):
-        log = _start(account, user, action, server=server, parameters={"action": action})
-        _run(log, account, lambda client: client.power(server.id, action))
-    selectors.invalidate(account, "servers", "tasks")
-    return log
+    return _server_action(
+        account,
+        user,
+        server,
+        kind="power",
+        busy="A power action",
+        action=action,
+        parameters={"action": action},
+        call=lambda client: client.power(server.id, action),
+    )
 
 
 def set_run_mode(account: CloudAccount, user, server, mode: str) -> ActionLog:
     if mode not in RUN_MODES:
         raise ServiceError("Unknown run mode.")
-    busy = f"A run mode change for {server.name} is already in progress."
-    with action_lock(account, server.id, "runmode", busy):
-        log = _start(account, user, "runmode", server=server, parameters={"mode": mode})
-        _run(log, account, lambda client: client.set_run_mode(server.id, mode))
-    selectors.invalidate(account, "servers", "tasks")
-    return log
+    return _server_action(
+        account,
+        user,
+        server,
+        kind="runmode",
+        busy="A run mode change",
+        action="runmode",
+        parameters={"mode": mode},
+        call=lambda client: client.set_run_mode(server.id, mode),
+    )
 
 
 def rename(account: CloudAccount, user, server, name: str) -> ActionLog:
     name = clean_server_name(name)
-    busy = f"A rename of {server.name} is already in progress."
-    with action_lock(account, server.id, "rename", busy):
-        log = _start(account, user, "rename", server=server, parameters={"name": name})
-        _run(log, account, lambda client: client.rename(server.id, name))
-    selectors.invalidate(account, "servers", "tasks")
-    return log
+    return _server_action(
+        account,
+        user,
+        server,
+        kind="rename",
+        busy="A rename",
+        action="rename",
+        parameters={"name": name},
+        call=lambda client: client.rename(server.id, name),
+    )
 
 
 def set_reverse_dns(account: CloudAccount, user, server, hostname: str) -> ActionLog:
     hostname = clean_hostname(hostname)
-    busy = f"A reverse DNS change for {server.name} is already in progress."
-    with action_lock(account, server.id, "rdns", busy):
-        log = _start(account, user, "rdns", server=server, parameters={"hostname": hostname})
-        _run(log, account, lambda client: client.set_reverse_dns(server.id, hostname))
-    selectors.invalidate(account, "servers", "tasks")
-    return log
+    return _server_action(
+        account,
+        user,
+        server,
+        kind="rdns",
+        busy="A reverse DNS change",
+        action="rdns",
+        parameters={"hostname": hostname},
+        call=lambda client: client.set_reverse_dns(server.id, hostname),
+    )
 
 
 def console_url(account: CloudAccount, user, server) -> str:
