@@ -127,8 +127,12 @@ def _last_good_key(account: CloudAccount, name: str) -> str:
 
 
 def invalidate(account: CloudAccount, *names: str) -> None:
-    """Forget the fresh copies of `names` (all lists if none given); the last good copies stay."""
-    cache.delete_many([_key(account, name) for name in (names or LISTS)])
+    """Forget the fresh copies of `names` (all lists if none given), and any back-off after a
+    failure: the provider just answered. The last good copies stay."""
+    names = names or LISTS
+    cache.delete_many(
+        [_key(account, name) for name in names] + [_error_key(account, name) for name in names]
+    )
 
 
 def forget_account(account: CloudAccount) -> None:
@@ -173,6 +177,11 @@ BUSY_CACHE_SECONDS = 5
 # timeouts end a call well before this.
 LOCK_SECONDS = 60
 WAIT_STEP_SECONDS = 0.05
+# After a failed call, automatic reads (page loads, polls) show the last good copy with the error
+# for a while instead of asking again: a provider that rate limits gets a minute of quiet. Only
+# an explicit "Try again" (refresh) asks sooner.
+BACKOFF_SECONDS = 10
+RATE_LIMITED_BACKOFF_SECONDS = 60
 
 
 def _lock_key(account: CloudAccount, name: str) -> str:
@@ -199,11 +208,8 @@ def _fetch(
     account: CloudAccount, name: str, load: Callable[[Any], T], *, refresh: bool = False
 ) -> Fetched[T]:
     key = _key(account, name)
-    if not refresh:
-        hit = cache.get(key)
-        if hit is not None:
-            data, fetched_at = hit
-            return Fetched(data=data, fetched_at=fetched_at)
+    if not refresh and (known := _cached(account, name, key)) is not None:
+        return known
     # Single flight: one request (thread, worker or replica) asks the provider; the others wait
     # for its answer in the shared cache instead of spending the account's rate limit.
     lock = _lock_key(account, name)
@@ -211,9 +217,24 @@ def _fetch(
     if not shared_lock.acquire(lock, token, LOCK_SECONDS):
         return _wait_for(account, name, key, lock, load)
     try:
+        # The previous holder may have stored its answer between our miss and our win.
+        if not refresh and (known := _cached(account, name, key)) is not None:
+            return known
         return _call(account, name, key, load)
     finally:
         shared_lock.release(lock, token)
+
+
+def _cached(account, name, key) -> Fetched | None:
+    """The fresh copy; or, while backing off after a failure, the last good copy with the error."""
+    hit = cache.get(key)
+    if hit is not None:
+        data, fetched_at = hit
+        return Fetched(data=data, fetched_at=fetched_at)
+    error = cache.get(_error_key(account, name))
+    if isinstance(error, CacError):
+        return _last_good_or_error(account, name, error)
+    return None
 
 
 def _wait_for(account, name, key, lock, load) -> Fetched:
@@ -231,8 +252,16 @@ def _wait_for(account, name, key, lock, load) -> Fetched:
     return _last_good_or_error(account, name, StillLoading())
 
 
+def _error_key(account: CloudAccount, name: str) -> str:
+    return f"{_key(account, name)}:error"
+
+
+def _backoff_seconds(error: CacError) -> int:
+    return RATE_LIMITED_BACKOFF_SECONDS if isinstance(error, CacRateLimited) else BACKOFF_SECONDS
+
+
 def _recorded_error(account, name) -> CacError:
-    error = cache.get(f"{_key(account, name)}:error")
+    error = cache.get(_error_key(account, name))
     return error if isinstance(error, CacError) else StillLoading()
 
 
@@ -253,8 +282,9 @@ def _call(account, name, key, load) -> Fetched:
         # connection) alive until the garbage collector runs: keep only the error itself.
         error = exc.with_traceback(None)
         record_failure(account, error)
-        cache.set(f"{key}:error", error, 30)
+        cache.set(_error_key(account, name), error, _backoff_seconds(error))
         return _last_good_or_error(account, name, error)
+    cache.delete(_error_key(account, name))
     now = timezone.now()
     cache.set(key, (data, now), _fresh_seconds(account, name, data))
     cache.set(_last_good_key(account, name), (data, now), LAST_GOOD_SECONDS)

@@ -1,14 +1,17 @@
 """Single flight and last-good data: concurrent reads of one list cost the provider one call."""
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.utils import timezone
 
+from servers import cache as shared_lock
 from servers import selectors
-from servers.cac.errors import CacRateLimited
+from servers.cac.errors import CacRateLimited, CacUnavailable
 from tests.test_selectors import calls  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,11 +33,17 @@ def test_concurrent_cold_reads_make_one_provider_call(cac_account, sandbox_custo
     assert len(calls.of("listservers")) == 1
 
 
+def rate_limit_every_call(customer):
+    # Every answer a 503, as when the account is over its limit (a per-minute limit in the
+    # sandbox could reset mid-test).
+    customer.fail_rate, customer.fail_status = 1.0, 503
+    customer.save()
+
+
 def test_a_waiter_gets_the_last_good_copy_when_the_call_fails(cac_account, sandbox_customer):
-    sandbox_customer.rate_limit = 1
-    sandbox_customer.save()
-    selectors.servers_for(cac_account)  # spends the minute's one call
+    selectors.servers_for(cac_account)
     selectors.invalidate(cac_account, "servers")
+    rate_limit_every_call(sandbox_customer)
     sandbox_customer.latency_ms = 300
     sandbox_customer.save()
     with ThreadPoolExecutor(max_workers=4) as pool:
@@ -62,3 +71,85 @@ def test_an_action_invalidates_so_the_next_read_asks_again(cac_account, calls): 
     selectors.invalidate(cac_account, "servers")
     selectors.servers_for(cac_account)
     assert len(calls.of("listservers")) == 2
+
+
+def test_after_a_failure_reads_back_off_until_someone_asks_to_try_again(
+    cac_account,
+    sandbox_customer,
+    calls,  # noqa: F811
+):
+    good = selectors.servers_for(cac_account)
+    selectors.invalidate(cac_account, "servers")
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    failed = [selectors.servers_for(cac_account) for _ in range(4)]
+    assert len(calls.of("listservers")) == 2  # the good read, then one failed call
+    assert all(isinstance(result.error, CacUnavailable) for result in failed)
+    assert all(result.stale and result.data == good.data for result in failed)
+
+    sandbox_customer.maintenance = False
+    sandbox_customer.save()
+    assert selectors.servers_for(cac_account).stale  # still backing off
+    retried = selectors.servers_for(cac_account, refresh=True)
+    assert retried.ok and not retried.stale
+    assert len(calls.of("listservers")) == 3
+
+
+def test_a_rate_limit_backs_off_longer_than_other_failures(
+    cac_account,
+    sandbox_customer,
+    calls,  # noqa: F811
+    monkeypatch,
+):
+    monkeypatch.setattr(selectors, "BACKOFF_SECONDS", 1)
+    monkeypatch.setattr(selectors, "RATE_LIMITED_BACKOFF_SECONDS", 30)
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    selectors.servers_for(cac_account)
+    time.sleep(1.2)
+    selectors.servers_for(cac_account)
+    assert len(calls.of("listservers")) == 2  # a short back-off for maintenance
+
+    sandbox_customer.maintenance = False
+    sandbox_customer.save()
+    selectors.servers_for(cac_account, refresh=True)
+    rate_limit_every_call(sandbox_customer)
+    limited = selectors.servers_for(cac_account, refresh=True)
+    assert isinstance(limited.error, CacRateLimited)
+    made = len(calls.of("listservers"))
+    cache.delete(selectors._key(cac_account, "servers"))  # the good copy's time is up
+    time.sleep(1.2)
+    assert isinstance(selectors.servers_for(cac_account).error, CacRateLimited)
+    assert len(calls.of("listservers")) == made  # still quiet after the short back-off
+
+
+def test_a_successful_action_ends_the_back_off(cac_account, sandbox_customer, calls):  # noqa: F811
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    assert not selectors.servers_for(cac_account).ok
+    sandbox_customer.maintenance = False
+    sandbox_customer.save()
+    selectors.invalidate(cac_account, "servers")
+    assert selectors.servers_for(cac_account).ok
+    assert len(calls.of("listservers")) == 2
+
+
+def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
+    cac_account,
+    calls,  # noqa: F811
+    monkeypatch,
+):
+    # The race: a reader misses, the previous holder stores its copy and releases the lock, then
+    # the reader wins the lock. It must serve that copy, not call again.
+    stored = selectors.servers_for(cac_account)
+    selectors.invalidate(cac_account, "servers")
+    acquire = shared_lock.acquire
+
+    def holder_finishes_first(key, token, seconds):
+        cache.set(selectors._key(cac_account, "servers"), (stored.data, stored.fetched_at), 60)
+        return acquire(key, token, seconds)
+
+    monkeypatch.setattr(shared_lock, "acquire", holder_finishes_first)
+    fetched = selectors.servers_for(cac_account)
+    assert fetched.ok and fetched.fetched_at == stored.fetched_at
+    assert len(calls.of("listservers")) == 1

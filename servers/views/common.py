@@ -19,8 +19,13 @@ def server_or_404(account, server_id: str):
 
 
 def is_poll(request) -> bool:
-    """A self-refresh while the provider is busy: it must read fresh data, not the cache."""
+    """A self-refresh while the provider is busy (it reads the shared cache like a page load)."""
     return request.GET.get("poll") == "1"
+
+
+def is_retry(request) -> bool:
+    """A person's "Try again" after a failure: ask the provider now, not the cache."""
+    return request.GET.get("retry") == "1"
 
 
 def outcome(

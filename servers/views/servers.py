@@ -11,6 +11,7 @@ from django.shortcuts import render
 from servers import permissions, selectors
 from servers.cac.errors import CacError
 from servers.htmx import render_page_or_partial, signin_required
+from servers.views.common import is_retry
 
 RECENT_ACTIVITY = 10
 # The console form posts to the panel, which answers with a redirect to the provider's console
@@ -27,8 +28,10 @@ def home(request):
 def _servers_context(request, account) -> dict:
     # Polls read the shared cache like any other request: every tab and user then costs the
     # provider one call per account per cache period (shorter while a fresh task is pending).
-    servers = selectors.servers_for(account)
+    # Only a person's "Try again" asks the provider at once, even while backing off a failure.
+    # Tasks first: how long the servers copy may be kept depends on whether a task is pending.
     tasks = selectors.tasks_for(account)
+    servers = selectors.servers_for(account, refresh=is_retry(request))
     rows = servers.data or []
     if request.GET.get("cloudpro") == "1":
         rows = [server for server in rows if server.is_cloudpro]
@@ -65,13 +68,13 @@ def server_detail(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
     error = None
     server = None
+    tasks = selectors.tasks_for(account)  # first, as for the lists
     try:
         server = selectors.find_server(account, server_id)
     except CacError as exc:
         error = exc
     if server is None and error is None:
         raise Http404("No such server on this account.")
-    tasks = selectors.tasks_for(account)
     server_tasks = [task for task in tasks.data or [] if server and task.server_id == server.id]
     refresh_every = selectors.refresh_seconds([server] if server else [], server_tasks)
     context = {

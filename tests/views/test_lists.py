@@ -1,6 +1,7 @@
 """Home, server detail, templates, tasks (polling) and Cloud Pro (meters and build)."""
 
 import json
+import time
 
 import pytest
 from django.utils import timezone
@@ -64,6 +65,27 @@ def test_section_polls_slowly_for_a_long_build_often_for_a_fresh_task_and_stops_
     selectors.invalidate(cac_account)  # the busy copy's few seconds have passed
     idle = owner.get(f"/accounts/{cac_account.pk}/servers/?poll=1", **HTMX).content.decode()
     assert "every" not in idle
+
+
+def test_after_an_action_the_new_status_shows_once_the_busy_copy_expires(
+    owner, cac_account, sandbox_customer, monkeypatch
+):
+    monkeypatch.setattr(selectors, "BUSY_CACHE_SECONDS", 1)
+    sandbox_customer.task_seconds = 600
+    sandbox_customer.save()
+    section = f"/accounts/{cac_account.pk}/servers/"
+    web = server_by_label(sandbox_customer, "web-01")
+    owner.post(f"{section}{web.sid}/power/", {"action": "poweroff"}, **HTMX)
+    busy = owner.get(section, **HTMX).content.decode()
+    assert "Powered On" in busy.split(f'data-server-id="{web.sid}"')[1].split("</tr>")[0]
+    SandboxTask.objects.filter(customer=sandbox_customer, status="pending").update(
+        due_at=timezone.now()
+    )
+    time.sleep(1.2)
+    # The servers copy made while the task was pending is kept for the busy period, not the
+    # 30 s of an idle account.
+    done = owner.get(f"{section}?poll=1", **HTMX).content.decode()
+    assert "Powered Off" in done.split(f'data-server-id="{web.sid}"')[1].split("</tr>")[0]
 
 
 def test_lists_are_cached_between_page_loads(owner, cac_account, sandbox_calls):
