@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from csp.decorators import csp_update
+from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
 
@@ -32,12 +33,14 @@ def _servers_context(request, account) -> dict:
     # Tasks first: how long the servers copy may be kept depends on whether a task is pending.
     tasks = selectors.tasks_for(account)
     servers = selectors.servers_for(account, refresh=is_retry(request))
+    cloudpro_only = request.GET.get("cloudpro") == "1"
     rows = servers.data or []
-    if request.GET.get("cloudpro") == "1":
+    if cloudpro_only:
         rows = [server for server in rows if server.is_cloudpro]
     every = selectors.refresh_seconds(servers.data, tasks.data if tasks.ok else None)
     pending_ids = {task.server_id for task in tasks.data or [] if task.is_pending}
     counts = Counter(server.status or "Unknown" for server in rows)
+    can_operate = permissions.has_capability(request.user, account, permissions.OPERATE)
     return {
         "account": account,
         "fetched": servers,
@@ -46,9 +49,21 @@ def _servers_context(request, account) -> dict:
         "busy": every is not None,
         "refresh_seconds": every,
         "pending_ids": pending_ids,
-        "cloudpro_only": request.GET.get("cloudpro") == "1",
-        "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
+        "cloudpro_only": cloudpro_only,
+        "can_operate": can_operate,
+        "power_form": f"power-{account.pk.hex}",
+        # The rendered rows are shared by every request that shows this copy of the list the same
+        # way (a thousand rows take most of a second to render). They hold no token or secret:
+        # the power buttons post through one form per section, outside the shared part.
+        "rows_key": _rows_key(account, servers, can_operate, cloudpro_only, pending_ids),
+        "rows_seconds": settings.CATCPANEL_CACHE_SECONDS,
     }
+
+
+def _rows_key(account, servers, can_operate, cloudpro_only, pending_ids) -> str:
+    copy = servers.fetched_at.isoformat() if servers.fetched_at else "none"
+    pending = ",".join(sorted(pending_ids))
+    return f"{account.pk}:{copy}:{can_operate}:{cloudpro_only}:{pending}"
 
 
 @signin_required

@@ -4,7 +4,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from servers.templatetags import panel
@@ -23,8 +22,22 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "servers"
     ],
 )
 def test_status_badge_has_words_a_shape_and_a_colour_class(status, css, shape):
-    html = render_to_string("servers/_badge.html", panel.status_badge(status))
+    html = panel.status_badge(status)
     assert status in html and css in html and shape in html
+
+
+def test_a_status_from_the_provider_is_escaped_in_its_badge():
+    html = panel.status_badge("<b>Odd</b>")
+    assert "<b>" not in html and "&lt;b&gt;Odd&lt;/b&gt;" in html
+
+
+@pytest.mark.parametrize(
+    ("value", "number", "percent"),
+    [("41.6", "42", "42%"), (7, "7", "7%"), (None, "", ""), ("n/a", "", "")],
+)
+def test_numbers_from_the_provider_round_or_stay_blank(value, number, percent):
+    assert panel.whole(value) == number
+    assert panel.pct(value) == percent
 
 
 def test_age_is_short_and_human():

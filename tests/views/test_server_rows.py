@@ -1,0 +1,102 @@
+"""The servers section's rows are rendered once per copy of the list and shared between requests:
+nothing personal may be in them, and each role and each new copy gets rows of its own."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from sandbox import services as sandbox
+from servers import selectors
+from servers.models import ActionLog, Membership
+from tests.views.conftest import HTMX, server_by_label
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def section(client, account) -> str:
+    response = client.get(f"/accounts/{account.pk}/servers/", **HTMX)
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def signed_in_member(django_user_model, account, username, role) -> Client:
+    person = django_user_model.objects.create_user(username=username, password="x" * 20)
+    Membership.objects.create(account=account, user=person, role=role)
+    client = Client()
+    client.force_login(person)
+    return client
+
+
+def test_the_rows_hold_no_token_and_each_person_gets_their_own(
+    owner, cac_account, django_user_model
+):
+    operator = signed_in_member(django_user_model, cac_account, "olga", "operator")
+    first, second = section(owner, cac_account), section(operator, cac_account)
+    # One token per section, in the power form outside the shared rows; never the owner's.
+    assert len(TOKEN.findall(first)) == len(TOKEN.findall(second)) == 1
+    assert TOKEN.search(first).group(1) != TOKEN.search(second).group(1)
+    rows = second.split("<tbody>")[1]
+    assert "csrfmiddlewaretoken" not in rows
+    assert second.count('data-testid="power-off"') == 8
+
+
+def test_a_viewer_never_gets_the_rows_rendered_for_an_operator(
+    owner, cac_account, django_user_model
+):
+    assert section(owner, cac_account).count('data-testid="power-off"') == 8
+    viewer = signed_in_member(django_user_model, cac_account, "vera", "viewer")
+    seen = section(viewer, cac_account)
+    assert seen.count('data-testid="server-row"') == 8
+    assert 'data-testid="power-off"' not in seen and "power-" not in seen.split("<tbody>")[0]
+
+
+def test_a_new_copy_of_the_list_gets_new_rows(owner, cac_account, sandbox_customer):
+    web = server_by_label(sandbox_customer, "web-01")
+    assert 'data-server-name="web-01"' in section(owner, cac_account)
+    sandbox.rename(sandbox_customer, web.sid, "web-renamed")
+    assert 'data-server-name="web-01"' in section(owner, cac_account)  # the cached copy
+    selectors.invalidate(cac_account, "servers")
+    fresh = section(owner, cac_account)
+    assert 'data-server-name="web-renamed"' in fresh and 'data-server-name="web-01"' not in fresh
+
+
+def row_of(text: str, sid: str) -> str:
+    return text.split(f'data-server-id="{sid}"')[1].split("</tr>")[0]
+
+
+def test_a_pending_task_marks_its_row_even_when_the_list_is_unchanged(
+    owner, cac_account, sandbox_customer
+):
+    sandbox_customer.task_seconds = 600
+    sandbox_customer.save()
+    web = server_by_label(sandbox_customer, "web-01")
+    assert "task pending" not in row_of(section(owner, cac_account), web.sid)
+    sandbox.power(sandbox_customer, web.sid, "reset")
+    selectors.invalidate(cac_account, "tasks")  # the servers list itself stays the cached copy
+    assert "task pending" in row_of(section(owner, cac_account), web.sid)
+
+
+def test_without_javascript_a_power_button_posts_the_sections_form(
+    user, cac_account, sandbox_customer
+):
+    # The browser submits the section's one form (its token) to the button's formaction,
+    # with the button's name and value.
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    text = section(client, cac_account)
+    web = server_by_label(sandbox_customer, "web-01")
+    button = re.search(
+        rf'<button type="submit" form="([^"]+)" formaction="([^"]+/{web.sid}/power/)"[^>]*'
+        r'name="action" value="reset"',
+        text,
+    )
+    form_id, action = button.groups()
+    form = re.search(rf'<form id="{form_id}" method="post" hidden>(.*?)</form>', text, re.S)
+    token = TOKEN.search(form.group(1)).group(1)
+    response = client.post(action, {"action": "reset", "csrfmiddlewaretoken": token})
+    assert response.status_code == 302
+    log = ActionLog.objects.get(action="reset")
+    assert (log.server_id, log.outcome) == (web.sid, "success")
