@@ -82,6 +82,7 @@ def setup_django(env: dict) -> None:
 def make_user(name: str, accounts: int, servers: int, port: int, latency_ms: int):
     """A user owning `accounts` sandbox accounts of `servers` servers each; returns the customers."""
     from django.contrib.auth import get_user_model
+    from django.db import transaction
 
     from sandbox import services
     from sandbox.demo import create_demo_customer
@@ -91,15 +92,16 @@ def make_user(name: str, accounts: int, servers: int, port: int, latency_ms: int
     customers = []
     for index in range(accounts):
         customer = create_demo_customer(f"{name}-{index}@example.com", task_seconds=0)
-        for extra in range(servers - customer.servers.count()):
-            services.new_server(
-                customer,
-                label=f"bulk-{extra:03d}",
-                template="Ubuntu 14.04 64bit",
-                cpu=1,
-                ram=1024,
-                storage=10,
-            )
+        with transaction.atomic():  # one commit for a hundred servers, not a hundred
+            for extra in range(servers - customer.servers.count()):
+                services.new_server(
+                    customer,
+                    label=f"bulk-{extra:03d}",
+                    template="Ubuntu 14.04 64bit",
+                    cpu=1,
+                    ram=1024,
+                    storage=10,
+                )
         customer.latency_ms = latency_ms
         customer.save()
         account = CloudAccount(
@@ -207,38 +209,62 @@ def cold_ratio(base, one, ten, plan, pool) -> dict:
     return {"cold_1_account_s": one_s, "cold_10_accounts_s": ten_s, "cold_ratio": ten_s / one_s}
 
 
+def add_viewer(name: str, accounts) -> object:
+    """A member who may view `accounts`: their rows (no buttons) have never been rendered."""
+    from django.contrib.auth import get_user_model
+
+    from servers.models import Membership
+
+    viewer = get_user_model().objects.create_user(name, f"{name}@example.com", PASSWORD)
+    for account in accounts:
+        Membership.objects.create(account=account, user=viewer, role="viewer")
+    return viewer
+
+
 def warm_server_side(user_small, user_big) -> dict:
-    """In-process, warm cache: the home page and every section, timed and their queries counted."""
+    """In-process, warm cache: the home page and every section, timed and their queries counted.
+
+    The provider lists are cached, and so are the rendered rows once someone has seen that copy
+    of a list the same way; a viewer's first visit shows what rendering the rows costs.
+    """
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
     from servers.selectors import accounts_for
 
-    def measure(user):
+    def visit(client, urls):
+        queries = {}
+        started = time.perf_counter()
+        for url in urls:
+            with CaptureQueriesContext(connection) as captured:
+                response = client.get(url, headers=HTMX if url != "/" else {})
+            assert response.status_code == 200, (url, response.status_code)
+            queries[url] = len(captured)
+        return time.perf_counter() - started, queries
+
+    def signed_in(user):
         client = Client()
         client.force_login(user)
-        urls = ["/"] + [f"/accounts/{a.pk}/servers/" for a in accounts_for(user)]
-        for url in urls:  # warm
-            client.get(url, headers=HTMX)
+        client.get("/healthz")  # a new client loads the middleware: not the page's time
+        return client, ["/"] + [f"/accounts/{a.pk}/servers/" for a in accounts_for(user)]
+
+    def measure(user):
+        client, urls = signed_in(user)
+        visit(client, urls)  # warm
         best = None
         for _ in range(3):
-            queries = {}
-            started = time.perf_counter()
-            for url in urls:
-                with CaptureQueriesContext(connection) as captured:
-                    response = client.get(url, headers={"HX-Request": "true"} if url != "/" else {})
-                assert response.status_code == 200, (url, response.status_code)
-                queries[url] = len(captured)
-            took = time.perf_counter() - started
+            took, queries = visit(client, urls)
             best = took if best is None else min(best, took)
         section_queries = sorted(set(list(queries.values())[1:]))
         return best, queries["/"], section_queries
 
     small_time, small_home, small_sections = measure(user_small)
     big_time, big_home, big_sections = measure(user_big)
+    first_time, _ = visit(*signed_in(add_viewer("bigviewer", accounts_for(user_big))))
     return {
         "warm_10x100_server_side_ms": big_time * 1000,
+        "warm_10x100_rows_first_render_ms": first_time * 1000,
         "warm_1x10_server_side_ms": small_time * 1000,
         "queries_home_10x100": big_home,
         "queries_home_1x10": small_home,
@@ -360,6 +386,11 @@ def table(figures: dict, quick: bool) -> str:
             "2. warm servers page, 10 accounts × 100 servers (ms)",
             f"{figures['warm_10x100_server_side_ms']:.0f}",
             "≤ 150",
+        ),
+        (
+            "   the same, rows not rendered yet (a viewer's first visit, ms)",
+            f"{figures['warm_10x100_rows_first_render_ms']:.0f}",
+            "",
         ),
         ("   warm, 1 account × 10 servers (ms)", f"{figures['warm_1x10_server_side_ms']:.0f}", ""),
         (

@@ -8,6 +8,7 @@ from pathlib import Path
 FIGURES = (
     "cold_ratio",
     "warm_10x100_server_side_ms",
+    "warm_10x100_rows_first_render_ms",
     "queries_home_10x100",
     "queries_per_section_1x10",
     "listservers_per_account_max",
@@ -16,7 +17,7 @@ FIGURES = (
 )
 
 
-def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path):
+def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path, capsys):
     out = tmp_path / "latest.json"
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
@@ -31,3 +32,6 @@ def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path):
     figures = json.loads(out.read_text())
     for name in FIGURES:
         assert isinstance(figures[name], (int, float)), name
+    # CI's log shows the figures: this is the quick run the issue asks CI to make.
+    with capsys.disabled():
+        print("\n" + done.stdout[done.stdout.index("catcpanel benchmark") :])
