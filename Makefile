@@ -29,6 +29,9 @@ run: install
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
+# Browser and sandbox tests mostly wait on sockets: a process per core (at most 4) halves the run.
+PYTEST_ARGS ?= -n auto --maxprocesses=4
+
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -1,0 +1,68 @@
+"""Database queries per page do not grow with the number of accounts or servers."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sandbox import services as sandbox
+from sandbox.demo import create_demo_customer
+from servers.models import CloudAccount, Membership
+from tests.views.conftest import HTMX
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def add_account(user, sandbox_api_url, name: str, extra_servers: int = 0) -> CloudAccount:
+    customer = create_demo_customer(login=f"{name}@sandbox.example", task_seconds=0)
+    for number in range(extra_servers):
+        sandbox.new_server(customer, label=f"bulk-{number:03d}", cpu=1, ram=1024, storage=10)
+    account = CloudAccount(owner=user, name=name, base_url=sandbox_api_url)
+    account.set_credentials(login=customer.login, api_key=customer.api_key)
+    account.save()
+    return account
+
+
+def queries(client, url: str, **headers) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, **headers)
+    assert response.status_code == 200
+    return len(captured)
+
+
+def section_queries(client, account) -> tuple[int, int]:
+    """(queries with the lists fetched from the provider, queries with them cached)."""
+    url = f"/accounts/{account.pk}/servers/"
+    return queries(client, url, **HTMX), queries(client, url, **HTMX)
+
+
+def test_the_home_page_costs_the_same_for_one_account_or_six(owner, user, sandbox_api_url):
+    add_account(user, sandbox_api_url, "first")
+    one = queries(owner, "/")
+    for number in range(5):
+        add_account(user, sandbox_api_url, f"more-{number}")
+    assert queries(owner, "/") == one
+
+
+def test_a_section_costs_the_same_for_8_servers_or_48(owner, user, sandbox_api_url):
+    small = add_account(user, sandbox_api_url, "small")
+    big = add_account(user, sandbox_api_url, "big", extra_servers=40)
+    assert section_queries(owner, small) == section_queries(owner, big)
+    rows = owner.get(f"/accounts/{big.pk}/servers/", **HTMX).content.count(
+        b'data-testid="server-row"'
+    )
+    assert rows == 48
+
+
+def test_a_members_pages_cost_the_same_for_one_shared_account_or_four(
+    user, sandbox_api_url, django_user_model, client
+):
+    member = django_user_model.objects.create_user(username="mia", password="x" * 20)
+    client.force_login(member)
+    first = add_account(user, sandbox_api_url, "shared-0")
+    Membership.objects.create(account=first, user=member, role="operator")
+    home, section = queries(client, "/"), section_queries(client, first)
+    for number in range(1, 4):
+        account = add_account(user, sandbox_api_url, f"shared-{number}")
+        Membership.objects.create(account=account, user=member, role="viewer")
+    assert queries(client, "/") == home
+    assert section_queries(client, account)[1] <= section[1]
