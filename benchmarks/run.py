@@ -150,10 +150,25 @@ def start_gunicorn(env: dict, port: int, log: Path) -> subprocess.Popen:
     raise RuntimeError(f"gunicorn did not start; see {log}")
 
 
-def sign_in(base: str, username: str):
+def http_session():
+    """A keep-alive session that retries a GET once on a connection gunicorn has just closed.
+
+    gunicorn drops idle keep-alive connections after 2 s; a client reusing one at that moment
+    gets a reset, which says nothing about the panel.
+    """
     import requests
+    from urllib3.util.retry import Retry
 
     session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(
+        pool_maxsize=8, max_retries=Retry(total=2, connect=2, read=2, status=0, redirect=0)
+    )
+    session.mount("http://", adapter)
+    return session
+
+
+def sign_in(base: str, username: str):
+    session = http_session()
     page = session.get(f"{base}/auth/login/", timeout=10).text
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     answer = session.post(
@@ -168,9 +183,8 @@ def sign_in(base: str, username: str):
 
 
 def clone(session):
-    import requests
 
-    copy = requests.Session()
+    copy = http_session()
     copy.cookies.update(session.cookies)
     return copy
 
@@ -332,7 +346,7 @@ def requests_per_second(base, session, path_list, seconds, threads=16) -> float:
     stop = time.monotonic() + seconds
 
     def worker(_):
-        own = clone(session) if session else __import__("requests").Session()
+        own = clone(session) if session else http_session()
         done = 0
         while time.monotonic() < stop:
             for path, headers in path_list:
