@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser_teardown import _live_server_idle_before_flush  # noqa: F401  (autouse)
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,6 +8,8 @@ import os
 
 import pytest
 
+from tests.browser_teardown import _live_server_idle_before_flush  # noqa: F401  (autouse)
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
