@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.conftest import BENCHMARK_TABLE
+
 FIGURES = (
     "cold_ratio",
     "warm_10x100_server_side_ms",
@@ -17,7 +19,7 @@ FIGURES = (
 )
 
 
-def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path, capsys):
+def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path, record_property):
     out = tmp_path / "latest.json"
     root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
@@ -32,6 +34,6 @@ def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path, caps
     figures = json.loads(out.read_text())
     for name in FIGURES:
         assert isinstance(figures[name], (int, float)), name
-    # CI's log shows the figures: this is the quick run the issue asks CI to make.
-    with capsys.disabled():
-        print("\n" + done.stdout[done.stdout.index("catcpanel benchmark") :])
+    # The run's summary shows the table (tests/conftest.py), also from a pytest-xdist worker, whose
+    # own output never reaches the terminal: this is the quick run CI makes on every change.
+    record_property(BENCHMARK_TABLE, done.stdout[done.stdout.index("catcpanel benchmark") :])
