@@ -319,8 +319,12 @@ def polling(base, session, customers, plan, calls_file) -> dict:
                 time.sleep(0.5)
         return requests_made
 
+    started = time.monotonic()
     with ThreadPoolExecutor(max_workers=plan.poll_clients) as pool:
         made = sum(pool.map(client, range(plan.poll_clients)))
+    # Requests still running at the end make the window longer than asked on a busy machine, and
+    # a longer window holds more cache periods: the table says how long it really was.
+    elapsed = time.monotonic() - started
     after = count_calls(calls_file)
     per_account = []
     for customer in customers:
@@ -333,6 +337,7 @@ def polling(base, session, customers, plan, calls_file) -> dict:
     ]
     return {
         "poll_seconds": plan.poll_seconds,
+        "poll_elapsed_s": elapsed,
         "poll_cache_seconds": plan.cache_seconds,
         "poll_clients": plan.poll_clients,
         "poll_panel_requests": made,
@@ -418,7 +423,7 @@ def table(figures: dict, quick: bool) -> str:
             "",
         ),
         (
-            f"3. listservers per account, {figures['poll_clients']} clients, {figures['poll_seconds']:.0f} s, {figures['poll_cache_seconds']} s cache",
+            f"3. listservers per account, {figures['poll_clients']} clients, {figures['poll_seconds']:.0f} s (ran {figures['poll_elapsed_s']:.1f} s), {figures['poll_cache_seconds']} s cache",
             str(figures["listservers_per_account_max"]),
             f"≤ {figures['listservers_target']}",
         ),
