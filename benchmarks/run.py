@@ -151,7 +151,7 @@ def start_gunicorn(env: dict, port: int, log: Path) -> subprocess.Popen:
 
 
 def http_session():
-    """A keep-alive session that retries a GET once on a connection gunicorn has just closed.
+    """A keep-alive session that retries a GET (twice at most) on a connection gunicorn closed.
 
     gunicorn drops idle keep-alive connections after 2 s; a client reusing one at that moment
     gets a reset, which says nothing about the panel.
@@ -183,7 +183,6 @@ def sign_in(base: str, username: str):
 
 
 def clone(session):
-
     copy = http_session()
     copy.cookies.update(session.cookies)
     return copy
