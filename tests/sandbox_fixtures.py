@@ -9,9 +9,14 @@ Registered for the whole suite by tests/conftest.py (`pytest_plugins`). The cast
 - `user`: the Django user "alice", password `USER_PASSWORD`.
 - `cac_account`: a CloudAccount "Demo" owned by `user`, pointing at `sandbox_api_url` with the
   customer's login and key. Using it starts the live server (and with it a transactional database).
+- `sandbox_calls`: the paths of the sandbox API requests made during the test
+  (`sandbox_calls.of("listservers")`).
 """
 
+import threading
+
 import pytest
+from django.core.signals import request_started
 
 from sandbox.demo import create_demo_customer
 
@@ -44,3 +49,33 @@ def cac_account(user, sandbox_customer, sandbox_api_url):
     account.set_credentials(login=sandbox_customer.login, api_key=sandbox_customer.api_key)
     account.save()
     return account
+
+
+class SandboxCalls:
+    """The paths of the sandbox API requests made since the fixture started."""
+
+    def __init__(self):
+        self.paths: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, sender, environ=None, **kwargs):
+        path = (environ or {}).get("PATH_INFO", "")
+        if path.startswith("/sandbox/api/"):
+            with self._lock:
+                self.paths.append(path.removeprefix("/sandbox/api/v1/"))
+
+    def clear(self):
+        with self._lock:
+            self.paths.clear()
+
+    def of(self, endpoint: str) -> list[str]:
+        return [path for path in self.paths if path == f"{endpoint}.php"]
+
+
+@pytest.fixture
+def sandbox_calls():
+    calls = SandboxCalls()
+    # request_started fires in the live server's thread too: receivers are process-wide.
+    request_started.connect(calls, weak=False)
+    yield calls
+    request_started.disconnect(calls)

@@ -12,7 +12,6 @@ from django.utils import timezone
 from servers import cache as shared_lock
 from servers import selectors
 from servers.cac.errors import CacRateLimited, CacUnavailable
-from tests.test_selectors import calls  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -24,13 +23,13 @@ def read_servers(account):
         connection.close()
 
 
-def test_concurrent_cold_reads_make_one_provider_call(cac_account, sandbox_customer, calls):  # noqa: F811
+def test_concurrent_cold_reads_make_one_provider_call(cac_account, sandbox_customer, sandbox_calls):
     sandbox_customer.latency_ms = 300
     sandbox_customer.save()
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(read_servers, [cac_account] * 8))
     assert all(len(result.data) == 8 and result.ok for result in results)
-    assert len(calls.of("listservers")) == 1
+    assert len(sandbox_calls.of("listservers")) == 1
 
 
 def rate_limit_every_call(customer):
@@ -65,25 +64,25 @@ def test_stale_note_says_the_age_and_the_reason():
     assert selectors.Fetched(data=[], fetched_at=timezone.now()).stale_note == ""
 
 
-def test_an_action_invalidates_so_the_next_read_asks_again(cac_account, calls):  # noqa: F811
+def test_an_action_invalidates_so_the_next_read_asks_again(cac_account, sandbox_calls):
     selectors.servers_for(cac_account)
     selectors.servers_for(cac_account)
     selectors.invalidate(cac_account, "servers")
     selectors.servers_for(cac_account)
-    assert len(calls.of("listservers")) == 2
+    assert len(sandbox_calls.of("listservers")) == 2
 
 
 def test_after_a_failure_reads_back_off_until_someone_asks_to_try_again(
     cac_account,
     sandbox_customer,
-    calls,  # noqa: F811
+    sandbox_calls,
 ):
     good = selectors.servers_for(cac_account)
     selectors.invalidate(cac_account, "servers")
     sandbox_customer.maintenance = True
     sandbox_customer.save()
     failed = [selectors.servers_for(cac_account) for _ in range(4)]
-    assert len(calls.of("listservers")) == 2  # the good read, then one failed call
+    assert len(sandbox_calls.of("listservers")) == 2  # the good read, then one failed call
     assert all(isinstance(result.error, CacUnavailable) for result in failed)
     assert all(result.stale and result.data == good.data for result in failed)
 
@@ -92,13 +91,13 @@ def test_after_a_failure_reads_back_off_until_someone_asks_to_try_again(
     assert selectors.servers_for(cac_account).stale  # still backing off
     retried = selectors.servers_for(cac_account, refresh=True)
     assert retried.ok and not retried.stale
-    assert len(calls.of("listservers")) == 3
+    assert len(sandbox_calls.of("listservers")) == 3
 
 
 def test_a_rate_limit_backs_off_longer_than_other_failures(
     cac_account,
     sandbox_customer,
-    calls,  # noqa: F811
+    sandbox_calls,
     monkeypatch,
 ):
     monkeypatch.setattr(selectors, "BACKOFF_SECONDS", 1)
@@ -108,7 +107,7 @@ def test_a_rate_limit_backs_off_longer_than_other_failures(
     selectors.servers_for(cac_account)
     time.sleep(1.2)
     selectors.servers_for(cac_account)
-    assert len(calls.of("listservers")) == 2  # a short back-off for maintenance
+    assert len(sandbox_calls.of("listservers")) == 2  # a short back-off for maintenance
 
     sandbox_customer.maintenance = False
     sandbox_customer.save()
@@ -116,14 +115,14 @@ def test_a_rate_limit_backs_off_longer_than_other_failures(
     rate_limit_every_call(sandbox_customer)
     limited = selectors.servers_for(cac_account, refresh=True)
     assert isinstance(limited.error, CacRateLimited)
-    made = len(calls.of("listservers"))
+    made = len(sandbox_calls.of("listservers"))
     cache.delete(selectors._key(cac_account, "servers"))  # the good copy's time is up
     time.sleep(1.2)
     assert isinstance(selectors.servers_for(cac_account).error, CacRateLimited)
-    assert len(calls.of("listservers")) == made  # still quiet after the short back-off
+    assert len(sandbox_calls.of("listservers")) == made  # still quiet after the short back-off
 
 
-def test_a_successful_action_ends_the_back_off(cac_account, sandbox_customer, calls):  # noqa: F811
+def test_a_successful_action_ends_the_back_off(cac_account, sandbox_customer, sandbox_calls):
     sandbox_customer.maintenance = True
     sandbox_customer.save()
     assert not selectors.servers_for(cac_account).ok
@@ -131,12 +130,12 @@ def test_a_successful_action_ends_the_back_off(cac_account, sandbox_customer, ca
     sandbox_customer.save()
     selectors.invalidate(cac_account, "servers")
     assert selectors.servers_for(cac_account).ok
-    assert len(calls.of("listservers")) == 2
+    assert len(sandbox_calls.of("listservers")) == 2
 
 
 def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
     cac_account,
-    calls,  # noqa: F811
+    sandbox_calls,
     monkeypatch,
 ):
     # The race: a reader misses, the previous holder stores its copy and releases the lock, then
@@ -152,4 +151,4 @@ def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
     monkeypatch.setattr(shared_lock, "acquire", holder_finishes_first)
     fetched = selectors.servers_for(cac_account)
     assert fetched.ok and fetched.fetched_at == stored.fetched_at
-    assert len(calls.of("listservers")) == 1
+    assert len(sandbox_calls.of("listservers")) == 1

@@ -9,43 +9,32 @@ from sandbox.models import SandboxServer
 from servers import selectors
 from servers.cac.errors import CacUnavailable
 from servers.models import CloudAccount
-from tests.views.conftest import SandboxCalls
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def calls():
-    from django.core.signals import request_started
-
-    recorder = SandboxCalls()
-    request_started.connect(recorder, weak=False)
-    yield recorder
-    request_started.disconnect(recorder)
-
-
-def test_servers_are_fetched_once_then_served_from_the_cache(cac_account, calls):
+def test_servers_are_fetched_once_then_served_from_the_cache(cac_account, sandbox_calls):
     first = selectors.servers_for(cac_account)
     second = selectors.servers_for(cac_account)
     assert len(first.data) == 8 and first.ok and not first.stale
     assert second.data == first.data
-    assert calls.of("listservers") == ["listservers.php"]
+    assert sandbox_calls.of("listservers") == ["listservers.php"]
 
 
-def test_refresh_asks_again(cac_account, calls):
+def test_refresh_asks_again(cac_account, sandbox_calls):
     selectors.servers_for(cac_account)
     selectors.servers_for(cac_account, refresh=True)
-    assert len(calls.of("listservers")) == 2
+    assert len(sandbox_calls.of("listservers")) == 2
 
 
-def test_invalidate_forgets_only_the_named_lists(cac_account, calls):
+def test_invalidate_forgets_only_the_named_lists(cac_account, sandbox_calls):
     selectors.servers_for(cac_account)
     selectors.templates_for(cac_account)
     selectors.invalidate(cac_account, "servers")
     selectors.servers_for(cac_account)
     selectors.templates_for(cac_account)
-    assert len(calls.of("listservers")) == 2
-    assert len(calls.of("listtemplates")) == 1
+    assert len(sandbox_calls.of("listservers")) == 2
+    assert len(sandbox_calls.of("listtemplates")) == 1
 
 
 def test_cache_keys_and_values_hold_no_secret(cac_account, sandbox_customer):
@@ -90,11 +79,11 @@ def test_success_and_failure_are_recorded_on_the_account(cac_account, sandbox_cu
     assert stored.last_error_at is not None
 
 
-def test_new_credentials_make_every_cached_list_unreachable(cac_account, calls):
+def test_new_credentials_make_every_cached_list_unreachable(cac_account, sandbox_calls):
     selectors.servers_for(cac_account)
     selectors.forget_account(cac_account)
     selectors.servers_for(cac_account)
-    assert len(calls.of("listservers")) == 2
+    assert len(sandbox_calls.of("listservers")) == 2
 
 
 def test_tasks_come_pending_first(cac_account):

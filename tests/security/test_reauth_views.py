@@ -11,7 +11,7 @@ from sandbox.models import SandboxServer
 from servers.models import ActionLog
 from tests.sandbox_fixtures import USER_PASSWORD
 from tests.security.identity import confirm_identity, enable_totp, totp_code
-from tests.views.conftest import SandboxCalls, server_by_label
+from tests.views.conftest import server_by_label
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,16 +27,6 @@ def unconfirmed(user):
     return client
 
 
-@pytest.fixture
-def calls():
-    from django.core.signals import request_started
-
-    recorder = SandboxCalls()
-    request_started.connect(recorder, weak=False)
-    yield recorder
-    request_started.disconnect(recorder)
-
-
 def confirm_target(url: str) -> str:
     parts = urlsplit(url)
     assert parts.path == "/auth/reauthenticate/", url
@@ -49,7 +39,9 @@ def build_data(client, account):
     return {"cpu": 1, "ram": 1024, "storage": 20, "os": "CentOS-7-64bit", "idempotency_key": key}
 
 
-def test_build_over_htmx_is_sent_to_confirm_and_back_to_its_page(unconfirmed, cac_account, calls):
+def test_build_over_htmx_is_sent_to_confirm_and_back_to_its_page(
+    unconfirmed, cac_account, sandbox_calls
+):
     cloudpro = f"http://testserver/accounts/{cac_account.pk}/cloudpro/"
     data = build_data(unconfirmed, cac_account)
     response = unconfirmed.post(
@@ -59,11 +51,11 @@ def test_build_over_htmx_is_sent_to_confirm_and_back_to_its_page(unconfirmed, ca
     assert (
         confirm_target(response.headers["HX-Redirect"]) == f"/accounts/{cac_account.pk}/cloudpro/"
     )
-    assert calls.of("cloudpro/build") == []
+    assert sandbox_calls.of("cloudpro/build") == []
     assert not ActionLog.objects.exists()
 
 
-def test_build_as_a_plain_post_is_sent_to_confirm(unconfirmed, cac_account, calls):
+def test_build_as_a_plain_post_is_sent_to_confirm(unconfirmed, cac_account, sandbox_calls):
     data = build_data(unconfirmed, cac_account)
     response = unconfirmed.post(
         f"/accounts/{cac_account.pk}/cloudpro/build/",
@@ -72,10 +64,12 @@ def test_build_as_a_plain_post_is_sent_to_confirm(unconfirmed, cac_account, call
     )
     assert response.status_code == 302
     assert confirm_target(response.url) == f"/accounts/{cac_account.pk}/cloudpro/"
-    assert calls.of("cloudpro/build") == []
+    assert sandbox_calls.of("cloudpro/build") == []
 
 
-def test_build_goes_through_after_confirming_with_the_password(unconfirmed, cac_account, calls):
+def test_build_goes_through_after_confirming_with_the_password(
+    unconfirmed, cac_account, sandbox_calls
+):
     cloudpro = f"/accounts/{cac_account.pk}/cloudpro/"
     confirmed = unconfirmed.post(
         "/auth/reauthenticate/", {"password": USER_PASSWORD, "next": cloudpro}
@@ -85,11 +79,11 @@ def test_build_goes_through_after_confirming_with_the_password(unconfirmed, cac_
     response = unconfirmed.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
     assert response.status_code == 200
     assert "Build started" in response.headers["HX-Trigger"]
-    assert len(calls.of("cloudpro/build")) == 1
+    assert len(sandbox_calls.of("cloudpro/build")) == 1
 
 
 def test_build_goes_through_after_confirming_with_an_authenticator_code(
-    unconfirmed, user, cac_account, calls
+    unconfirmed, user, cac_account, sandbox_calls
 ):
     secret, _ = enable_totp(user)
     cloudpro = f"/accounts/{cac_account.pk}/cloudpro/"
@@ -99,20 +93,22 @@ def test_build_goes_through_after_confirming_with_an_authenticator_code(
     assert response.status_code == 302
     data = build_data(unconfirmed, cac_account)
     unconfirmed.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
-    assert len(calls.of("cloudpro/build")) == 1
+    assert len(sandbox_calls.of("cloudpro/build")) == 1
 
 
-def test_an_old_confirmation_is_asked_for_again(unconfirmed, user, cac_account, settings, calls):
+def test_an_old_confirmation_is_asked_for_again(
+    unconfirmed, user, cac_account, settings, sandbox_calls
+):
     settings.ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
     confirm_identity(unconfirmed, user, seconds_ago=301)
     data = build_data(unconfirmed, cac_account)
     response = unconfirmed.post(f"/accounts/{cac_account.pk}/cloudpro/build/", data, **HTMX)
     assert "HX-Redirect" in response.headers
-    assert calls.of("cloudpro/build") == []
+    assert sandbox_calls.of("cloudpro/build") == []
 
 
 def test_deleting_a_server_asks_before_the_page_and_before_the_post(
-    unconfirmed, user, cac_account, sandbox_customer, calls
+    unconfirmed, user, cac_account, sandbox_customer, sandbox_calls
 ):
     cp = server_by_label(sandbox_customer, "cp-app")
     url = f"/accounts/{cac_account.pk}/servers/{cp.sid}/delete/"
@@ -124,14 +120,14 @@ def test_deleting_a_server_asks_before_the_page_and_before_the_post(
     )
     assert response.status_code == 302
     assert confirm_target(response.url) == url
-    assert calls.of("cloudpro/delete") == []
+    assert sandbox_calls.of("cloudpro/delete") == []
     assert SandboxServer.objects.filter(pk=cp.pk).exists()
 
     unconfirmed.post("/auth/reauthenticate/", {"password": USER_PASSWORD, "next": url})
     assert unconfirmed.get(url).status_code == 200
     done = unconfirmed.post(url, {"confirm_name": "cp-app"})
     assert done.status_code == 302
-    assert len(calls.of("cloudpro/delete")) == 1
+    assert len(sandbox_calls.of("cloudpro/delete")) == 1
 
 
 def test_changing_the_key_asks_first_and_never_keeps_the_refused_key(unconfirmed, cac_account):
@@ -183,11 +179,13 @@ def test_strangers_get_404_not_a_password_prompt(cac_account, sandbox_customer, 
         assert getattr(client, method)(url).status_code == 404, url
 
 
-def test_everyday_actions_need_no_confirmation(unconfirmed, cac_account, sandbox_customer, calls):
+def test_everyday_actions_need_no_confirmation(
+    unconfirmed, cac_account, sandbox_customer, sandbox_calls
+):
     web = server_by_label(sandbox_customer, "web-01")
     base = f"/accounts/{cac_account.pk}/servers/{web.sid}/"
     assert unconfirmed.get(base).status_code == 200
     response = unconfirmed.post(base + "power/", {"action": "poweroff"}, **HTMX)
     assert response.status_code == 204
     assert "HX-Redirect" not in response.headers
-    assert len(calls.of("powerop")) == 1
+    assert len(sandbox_calls.of("powerop")) == 1

@@ -1,10 +1,6 @@
-"""The cast for view tests: the owner, an outsider and an anonymous visitor, and a way to see
-every request the sandbox received (the panel's client talks to it over real HTTP)."""
-
-import threading
+"""The cast for view tests: the owner, an outsider and an anonymous visitor."""
 
 import pytest
-from django.core.signals import request_started
 from django.test import Client
 
 from sandbox.models import SandboxServer
@@ -33,36 +29,6 @@ def outsider(db, django_user_model):
     outsider_client = Client()
     outsider_client.force_login(other)
     return outsider_client
-
-
-class SandboxCalls:
-    """The paths of the sandbox API requests made since the fixture started."""
-
-    def __init__(self):
-        self.paths: list[str] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, sender, environ=None, **kwargs):
-        path = (environ or {}).get("PATH_INFO", "")
-        if path.startswith("/sandbox/api/"):
-            with self._lock:
-                self.paths.append(path.removeprefix("/sandbox/api/v1/"))
-
-    def clear(self):
-        with self._lock:
-            self.paths.clear()
-
-    def of(self, endpoint: str) -> list[str]:
-        return [path for path in self.paths if path == f"{endpoint}.php"]
-
-
-@pytest.fixture
-def sandbox_calls():
-    calls = SandboxCalls()
-    # request_started fires in the live server's thread too: receivers are process-wide.
-    request_started.connect(calls, weak=False)
-    yield calls
-    request_started.disconnect(calls)
 
 
 def server_by_label(customer, label) -> SandboxServer:
