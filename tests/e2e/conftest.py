@@ -115,12 +115,10 @@ def sign_in(page, live_server, user, password=None):
     return page
 
 
-@pytest.fixture
-def signed_in_page(page, live_server, transactional_db, user):
-    """A page whose browser holds a session of `user` (alice).
+def hand_session(page, live_server, user):
+    """Give the browser a session of `user`, made on the server side, and return the page.
 
-    The session is made on the server side and handed to the browser as its cookie: a second
-    faster than the form, which test_sign_in.py exercises on its own.
+    A second faster than the sign-in form, which test_sign_in.py exercises on its own.
     """
     from django.conf import settings
     from django.test import Client
@@ -143,6 +141,12 @@ def signed_in_page(page, live_server, transactional_db, user):
         ]
     )
     return page
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, transactional_db, user):
+    """A page whose browser holds a session of `user` (alice)."""
+    return hand_session(page, live_server, user)
 
 
 def server_row(page, name):

@@ -3,31 +3,10 @@ an invitation link is accepted end to end by a person who had no user before."""
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from servers.models import ActionLog, Membership
-from tests.e2e.conftest import server_row, toast
-from tests.security.identity import confirm_identity
-
-
-def sign_in_as(page, live_server, user):
-    """Hand the browser a server-made session of `user`, as conftest's signed_in_page does."""
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    confirm_identity(client, user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-    return page
+from tests.e2e.conftest import hand_session, server_row, toast
 
 
 @pytest.fixture
@@ -35,7 +14,7 @@ def member_page(page, live_server, cac_account, django_user_model):
     def make(role):
         person = django_user_model.objects.create_user(username=role, password="x" * 20)
         Membership.objects.create(account=cac_account, user=person, role=role)
-        return sign_in_as(page, live_server, person)
+        return hand_session(page, live_server, person)
 
     return make
 
