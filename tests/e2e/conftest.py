@@ -115,38 +115,12 @@ def sign_in(page, live_server, user, password=None):
     return page
 
 
-def hand_session(page, live_server, user):
-    """Give the browser a session of `user`, made on the server side, and return the page.
-
-    A second faster than the sign-in form, which test_sign_in.py exercises on its own.
-    """
-    from django.conf import settings
-    from django.test import Client
-
-    from tests.security.identity import confirm_identity
-
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    # As the sign-in form records it: dangerous actions accept it for a few minutes.
-    confirm_identity(client, user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )
-    return page
-
-
 @pytest.fixture
 def signed_in_page(page, live_server, transactional_db, user):
     """A page whose browser holds a session of `user` (alice)."""
-    return hand_session(page, live_server, user)
+    from tests.security.identity import hand_session
+
+    return hand_session(page, live_server.url, user)
 
 
 def server_row(page, name):

@@ -6,7 +6,8 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from servers.models import ActionLog, Membership
-from tests.e2e.conftest import hand_session, server_row, toast
+from tests.e2e.conftest import server_row, toast
+from tests.security.identity import hand_session
 
 
 @pytest.fixture
@@ -14,7 +15,7 @@ def member_page(page, live_server, cac_account, django_user_model):
     def make(role):
         person = django_user_model.objects.create_user(username=role, password="x" * 20)
         Membership.objects.create(account=cac_account, user=person, role=role)
-        return hand_session(page, live_server, person)
+        return hand_session(page, live_server.url, person)
 
     return make
 

@@ -30,27 +30,3 @@ def _expect_timeout():
     from playwright.sync_api import expect
 
     expect.set_options(timeout=15_000)
-
-
-def session_cookie(page, url, user, *, confirmed: bool):
-    """Hand the browser a session of `user`, made on the server side (faster than the form)."""
-    from django.conf import settings
-    from django.test import Client
-
-    from tests.security.identity import confirm_identity
-
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
-    if confirmed:
-        confirm_identity(client, user)
-    page.context.add_cookies(
-        [
-            {
-                "name": settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
-                "url": url,
-                "httpOnly": True,
-                "sameSite": "Lax",
-            }
-        ]
-    )

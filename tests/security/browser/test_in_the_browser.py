@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from servers.models import ActionLog
 from tests.sandbox_fixtures import USER_PASSWORD
-from tests.security.browser.conftest import session_cookie
+from tests.security.identity import hand_session
 
 pytestmark = pytest.mark.e2e
 
@@ -21,7 +21,7 @@ def test_the_console_opens_on_another_origin_despite_form_action(
     `127.0.0.1`: the console redirect leaves the panel's origin, as the real provider's does."""
     panel = live_server.url.replace("localhost", "127.0.0.1")
     assert panel != live_server.url
-    session_cookie(page, panel, user, confirmed=False)
+    hand_session(page, panel, user, confirmed=False)
     page.goto(f"{panel}/accounts/{cac_account.pk}/servers/")
     page.locator('[data-testid=server-row][data-server-name="web-01"] a.server-link').click()
     expect(page.locator("h1#server-name")).to_have_text("web-01")
@@ -37,7 +37,7 @@ def test_the_console_opens_on_another_origin_despite_form_action(
 def test_a_build_asks_for_the_password_then_returns_to_the_form(
     page, live_server, transactional_db, user, cac_account
 ):
-    session_cookie(page, live_server.url, user, confirmed=False)
+    hand_session(page, live_server.url, user, confirmed=False)
     cloudpro = f"{live_server.url}/accounts/{cac_account.pk}/cloudpro/"
     page.goto(cloudpro)
     fill_build_form(page).locator("button[type=submit]").click()
