@@ -9,6 +9,8 @@ Registered for the whole suite by tests/conftest.py (`pytest_plugins`). The cast
 - `user`: the Django user "alice", password `USER_PASSWORD`.
 - `cac_account`: a CloudAccount "Demo" owned by `user`, pointing at `sandbox_api_url` with the
   customer's login and key. Using it starts the live server (and with it a transactional database).
+- `offline_account`: a CloudAccount "Team" owned by `user` at an address nothing answers, for tests
+  that never reach the provider (no live server).
 - `sandbox_calls`: the paths of the sandbox API requests made during the test
   (`sandbox_calls.of("listservers")`).
 """
@@ -47,6 +49,16 @@ def cac_account(user, sandbox_customer, sandbox_api_url):
 
     account = CloudAccount(owner=user, name="Demo", base_url=sandbox_api_url)
     account.set_credentials(login=sandbox_customer.login, api_key=sandbox_customer.api_key)
+    account.save()
+    return account
+
+
+@pytest.fixture
+def offline_account(user):
+    from servers.models import CloudAccount
+
+    account = CloudAccount(owner=user, name="Team", base_url="https://cac.example/api/v1/")
+    account.set_credentials(login="team@example.com", api_key="k" * 30)
     account.save()
     return account
 

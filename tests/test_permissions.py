@@ -11,11 +11,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def account(user):
-    account = CloudAccount(owner=user, name="Mine", base_url="https://cac.example/api/v1/")
-    account.set_credentials(login="me@example.com", api_key="k" * 30)
-    account.save()
-    return account
+def account(offline_account):
+    return offline_account
 
 
 def request_by(user):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from servers import services
-from servers.models import ActionLog, CloudAccount, Invitation, Membership
+from servers.models import ActionLog, Invitation, Membership
 from tests.security.identity import confirm_identity
 
 pytestmark = pytest.mark.django_db
@@ -22,11 +22,8 @@ LINK = re.compile(r"http://testserver(/invitations/[A-Za-z0-9_-]+/)")
 
 
 @pytest.fixture
-def account(user):
-    account = CloudAccount(owner=user, name="Team", base_url="https://cac.example/api/v1/")
-    account.set_credentials(login="team@example.com", api_key="k" * 30)
-    account.save()
-    return account
+def account(offline_account):
+    return offline_account
 
 
 def invite(owner, account, who="", role="operator") -> str:

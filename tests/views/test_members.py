@@ -12,11 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def account(user):
-    account = CloudAccount(owner=user, name="Team", base_url="https://cac.example/api/v1/")
-    account.set_credentials(login="team@example.com", api_key="k" * 30)
-    account.save()
-    return account
+def account(offline_account):
+    return offline_account
 
 
 @pytest.fixture
