@@ -118,20 +118,48 @@ def _version(account: CloudAccount) -> int:
     return version
 
 
+@dataclass(frozen=True)
+class _ListKeys:
+    """One list's cache keys under the account's version, which is read once per fetch."""
+
+    prefix: str
+    name: str
+
+    @property
+    def fresh(self) -> str:
+        return f"{self.prefix}:{self.name}"
+
+    @property
+    def last_good(self) -> str:
+        return f"{self.fresh}:last-good"
+
+    @property
+    def error(self) -> str:
+        return f"{self.fresh}:error"
+
+    @property
+    def lock(self) -> str:
+        return f"{self.fresh}:lock"
+
+    def of(self, name: str) -> _ListKeys:
+        return _ListKeys(self.prefix, name)
+
+
+def _keys(account: CloudAccount, name: str) -> _ListKeys:
+    return _ListKeys(f"catcpanel:cac:{account.pk}:v{_version(account)}", name)
+
+
 def _key(account: CloudAccount, name: str) -> str:
-    return f"catcpanel:cac:{account.pk}:v{_version(account)}:{name}"
-
-
-def _last_good_key(account: CloudAccount, name: str) -> str:
-    return f"{_key(account, name)}:last-good"
+    return _keys(account, name).fresh
 
 
 def invalidate(account: CloudAccount, *names: str) -> None:
     """Forget the fresh copies of `names` (all lists if none given), and any back-off after a
     failure: the provider just answered. The last good copies stay."""
+    keys = _keys(account, "")
     names = names or LISTS
     cache.delete_many(
-        [_key(account, name) for name in names] + [_error_key(account, name) for name in names]
+        [keys.of(name).fresh for name in names] + [keys.of(name).error for name in names]
     )
 
 
@@ -184,15 +212,11 @@ BACKOFF_SECONDS = 10
 RATE_LIMITED_BACKOFF_SECONDS = 60
 
 
-def _lock_key(account: CloudAccount, name: str) -> str:
-    return f"{_key(account, name)}:lock"
-
-
-def _fresh_seconds(account: CloudAccount, name: str, data) -> int:
+def _fresh_seconds(keys: _ListKeys, data) -> int:
     """Shorter while a task that just started is pending, so its end shows within seconds."""
-    tasks = data if name == "tasks" else None
-    if tasks is None and name == "servers":
-        hit = cache.get(_key(account, "tasks"))
+    tasks = data if keys.name == "tasks" else None
+    if tasks is None and keys.name == "servers":
+        hit = cache.get(keys.of("tasks").fresh)
         tasks = hit[0] if hit else None
     if tasks and refresh_seconds([], tasks) == FAST_REFRESH_SECONDS:
         return min(BUSY_CACHE_SECONDS, settings.CATCPANEL_CACHE_SECONDS)
@@ -207,73 +231,68 @@ def _wait_seconds() -> float:
 def _fetch(
     account: CloudAccount, name: str, load: Callable[[Any], T], *, refresh: bool = False
 ) -> Fetched[T]:
-    key = _key(account, name)
-    if not refresh and (known := _cached(account, name, key)) is not None:
+    keys = _keys(account, name)
+    if not refresh and (known := _cached(keys)) is not None:
         return known
     # Single flight: one request (thread, worker or replica) asks the provider; the others wait
     # for its answer in the shared cache instead of spending the account's rate limit.
-    lock = _lock_key(account, name)
     token = uuid.uuid4().hex
-    if not shared_lock.acquire(lock, token, LOCK_SECONDS):
-        return _wait_for(account, name, key, lock, load)
+    if not shared_lock.acquire(keys.lock, token, LOCK_SECONDS):
+        return _wait_for(keys)
     try:
         # The previous holder may have stored its answer between our miss and our win.
-        if not refresh and (known := _cached(account, name, key)) is not None:
+        if not refresh and (known := _cached(keys)) is not None:
             return known
-        return _call(account, name, key, load)
+        return _call(account, keys, load)
     finally:
-        shared_lock.release(lock, token)
+        shared_lock.release(keys.lock, token)
 
 
-def _cached(account, name, key) -> Fetched | None:
+def _cached(keys: _ListKeys) -> Fetched | None:
     """The fresh copy; or, while backing off after a failure, the last good copy with the error."""
-    hit = cache.get(key)
+    hit = cache.get(keys.fresh)
     if hit is not None:
         data, fetched_at = hit
         return Fetched(data=data, fetched_at=fetched_at)
-    error = cache.get(_error_key(account, name))
+    error = cache.get(keys.error)
     if isinstance(error, CacError):
-        return _last_good_or_error(account, name, error)
+        return _last_good_or_error(keys, error)
     return None
 
 
-def _wait_for(account, name, key, lock, load) -> Fetched:
+def _wait_for(keys: _ListKeys) -> Fetched:
     deadline = time.monotonic() + _wait_seconds()
     while time.monotonic() < deadline:
         time.sleep(WAIT_STEP_SECONDS)
-        hit = cache.get(key)
+        hit = cache.get(keys.fresh)
         if hit is not None:
             data, fetched_at = hit
             return Fetched(data=data, fetched_at=fetched_at)
-        if not shared_lock.held(lock):
+        if not shared_lock.held(keys.lock):
             # The holder finished without a fresh copy (the provider failed): its error was
             # recorded; show the last good copy with it rather than asking again at once.
-            return _last_good_or_error(account, name, _recorded_error(account, name))
-    return _last_good_or_error(account, name, StillLoading())
-
-
-def _error_key(account: CloudAccount, name: str) -> str:
-    return f"{_key(account, name)}:error"
+            return _last_good_or_error(keys, _recorded_error(keys))
+    return _last_good_or_error(keys, StillLoading())
 
 
 def _backoff_seconds(error: CacError) -> int:
     return RATE_LIMITED_BACKOFF_SECONDS if isinstance(error, CacRateLimited) else BACKOFF_SECONDS
 
 
-def _recorded_error(account, name) -> CacError:
-    error = cache.get(_error_key(account, name))
+def _recorded_error(keys: _ListKeys) -> CacError:
+    error = cache.get(keys.error)
     return error if isinstance(error, CacError) else StillLoading()
 
 
-def _last_good_or_error(account, name, error: CacError) -> Fetched:
-    last_good = cache.get(_last_good_key(account, name))
+def _last_good_or_error(keys: _ListKeys, error: CacError) -> Fetched:
+    last_good = cache.get(keys.last_good)
     if last_good is not None:
         data, fetched_at = last_good
         return Fetched(data=data, error=error, fetched_at=fetched_at, stale=True)
     return Fetched(data=None, error=error)
 
 
-def _call(account, name, key, load) -> Fetched:
+def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
     try:
         with account.client() as client:
             data = load(client)
@@ -282,12 +301,12 @@ def _call(account, name, key, load) -> Fetched:
         # connection) alive until the garbage collector runs: keep only the error itself.
         error = exc.with_traceback(None)
         record_failure(account, error)
-        cache.set(_error_key(account, name), error, _backoff_seconds(error))
-        return _last_good_or_error(account, name, error)
-    cache.delete(_error_key(account, name))
+        cache.set(keys.error, error, _backoff_seconds(error))
+        return _last_good_or_error(keys, error)
+    cache.delete(keys.error)
     now = timezone.now()
-    cache.set(key, (data, now), _fresh_seconds(account, name, data))
-    cache.set(_last_good_key(account, name), (data, now), LAST_GOOD_SECONDS)
+    cache.set(keys.fresh, (data, now), _fresh_seconds(keys, data))
+    cache.set(keys.last_good, (data, now), LAST_GOOD_SECONDS)
     record_success(account)
     return Fetched(data=data, fetched_at=now)
 
