@@ -50,7 +50,7 @@ def test_local_defaults_are_sqlite_with_wal_and_a_shared_file_cache(tmp_path):
     assert values["options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in values["options"]["init_command"]
     assert "busy_timeout" in values["options"]["init_command"]
-    assert values["cache"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert values["cache"] == "catcpanel.filecache.FileCache"
     assert values["signup"] is False
     assert values["sandbox"] is True
 
