@@ -5,6 +5,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
+from servers.cac.client import environment_settings
 from servers.cac.errors import CacConnectionError, CacRateLimited, CacTimeout
 
 from . import bodies
@@ -86,3 +87,40 @@ def test_rate_limit_over_real_http_retries_get(make_client, http_server, sleeps)
         make_client(base_url=http_server.base_url).list_tasks()
 
     assert len(http_server.received) == 3 and len(sleeps) == 2
+
+
+@pytest.fixture
+def environment(monkeypatch):
+    """Proxy variables as set for the process; the client reads them once per base URL."""
+    for name in ("HTTP_PROXY", "http_proxy", "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    environment_settings.cache_clear()
+    yield monkeypatch
+    environment_settings.cache_clear()
+
+
+def test_a_proxy_from_the_environment_carries_the_calls(make_client, http_server, environment):
+    environment.setenv("HTTP_PROXY", http_server.base_url.split("/api/")[0])
+    http_server.answer = (200, "text/html", bodies.DOCS_LISTTEMPLATES.encode())
+
+    client = make_client(base_url="http://cac.example.test/api/v1/")
+    client.list_templates()
+    client.list_templates()
+
+    # A proxy is asked for the whole URL.
+    paths = [path for _, path, _ in http_server.received]
+    assert len(paths) == 2
+    assert all(
+        path.startswith("http://cac.example.test/api/v1/listtemplates.php?") for path in paths
+    )
+
+
+def test_no_proxy_from_the_environment_is_honoured(
+    make_client, http_server, closed_port, environment
+):
+    environment.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port}")
+    environment.setenv("NO_PROXY", "127.0.0.1")
+    http_server.answer = (200, "text/html", bodies.DOCS_LISTTEMPLATES.encode())
+
+    assert make_client(base_url=http_server.base_url).list_templates()
+    assert http_server.received[0][1].startswith("/api/v1/listtemplates.php?")
