@@ -174,8 +174,16 @@ def forget_account(account: CloudAccount) -> None:
 # --- the account's contact state ---------------------------------------------------------------
 
 
+# "Last contact" is shown to the minute: a success within it after no newer error is not written
+# again (a cold servers section would otherwise write the account row twice).
+CONTACT_PRECISION = timedelta(minutes=1)
+
+
 def record_success(account: CloudAccount) -> None:
     now = timezone.now()
+    last, failed = account.last_success_at, account.last_error_at
+    if last and now - last < CONTACT_PRECISION and not (failed and failed >= last):
+        return
     # update() rather than save(): concurrent requests must not overwrite each other's fields.
     CloudAccount.objects.filter(pk=account.pk).update(last_success_at=now)
     account.last_success_at = now

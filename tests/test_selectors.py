@@ -1,6 +1,7 @@
 """Cached reads against the sandbox over real HTTP."""
 
 import pickle
+from datetime import timedelta
 
 import pytest
 from django.core.cache import cache
@@ -77,6 +78,34 @@ def test_success_and_failure_are_recorded_on_the_account(cac_account, sandbox_cu
     stored = CloudAccount.objects.get(pk=cac_account.pk)
     assert "maintenance" in stored.last_error
     assert stored.last_error_at is not None
+
+
+def stored_contact(account):
+    return CloudAccount.objects.values_list("last_success_at", flat=True).get(pk=account.pk)
+
+
+def test_last_contact_is_written_once_a_minute(cac_account, sandbox_calls):
+    selectors.servers_for(cac_account)
+    first = stored_contact(cac_account)
+    selectors.tasks_for(cac_account)
+    selectors.servers_for(cac_account, refresh=True)
+    assert len(sandbox_calls.paths) == 3
+    assert stored_contact(cac_account) == first
+    cac_account.last_success_at = first - timedelta(seconds=61)
+    selectors.servers_for(cac_account, refresh=True)
+    assert stored_contact(cac_account) > first
+
+
+def test_a_success_after_an_error_is_always_written(cac_account, sandbox_customer):
+    selectors.servers_for(cac_account)
+    first = stored_contact(cac_account)
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    selectors.templates_for(cac_account)
+    sandbox_customer.maintenance = False
+    sandbox_customer.save()
+    selectors.servers_for(cac_account, refresh=True)
+    assert stored_contact(cac_account) > first
 
 
 def test_new_credentials_make_every_cached_list_unreachable(cac_account, sandbox_calls):
