@@ -19,7 +19,7 @@ print(json.dumps({
     "cache": settings.CACHES["default"]["BACKEND"], "secret": settings.SECRET_KEY,
     "signup": settings.ACCOUNT_SIGNUP_ENABLED, "sandbox": settings.CATCPANEL_SANDBOX,
     "hosts": settings.ALLOWED_HOSTS, "origins": settings.CSRF_TRUSTED_ORIGINS,
-    "email": settings.EMAIL_BACKEND,
+    "email": settings.EMAIL_BACKEND, "conn_max_age": db.get("CONN_MAX_AGE"),
 }))
 """
 
@@ -50,6 +50,8 @@ def test_local_defaults_are_sqlite_with_wal_and_a_shared_file_cache(tmp_path):
     assert values["options"]["transaction_mode"] == "IMMEDIATE"
     assert "journal_mode=WAL" in values["options"]["init_command"]
     assert "busy_timeout" in values["options"]["init_command"]
+    # A gunicorn thread keeps its connection: opening one costs 1.3 ms of CPU.
+    assert values["conn_max_age"] == 60
     assert values["cache"] == "catcpanel.filecache.FileCache"
     assert values["signup"] is False
     assert values["sandbox"] is True
@@ -100,3 +102,4 @@ def test_signup_and_email_follow_their_variables(tmp_path):
 def test_the_secret_key_generated_in_the_data_folder_is_used(tmp_path):
     (tmp_path / "secret_key").write_text("generated-by-the-entrypoint\n")
     assert settings_of(tmp_path)["secret"] == "generated-by-the-entrypoint"
+
