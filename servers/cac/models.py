@@ -148,6 +148,12 @@ class Server:
         return self.status.lower() == "installing"
 
     @property
+    def search_text(self) -> str:
+        """What the list's filter box looks in: names, addresses, template, status, mode."""
+        fields = (self.name, self.servername, self.ip, self.hostname, self.template, self.status)
+        return " ".join(value for value in (*fields, self.rdns, self.mode) if value)
+
+    @property
     def cpu_percent(self) -> float:
         # cpuusage is relative to the core count: 261 on 4 cores is 65.25 %.
         return min(max(self.cpu_usage / self.cpu, 0.0), 100.0) if self.cpu > 0 else 0.0
