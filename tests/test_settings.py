@@ -102,4 +102,3 @@ def test_signup_and_email_follow_their_variables(tmp_path):
 def test_the_secret_key_generated_in_the_data_folder_is_used(tmp_path):
     (tmp_path / "secret_key").write_text("generated-by-the-entrypoint\n")
     assert settings_of(tmp_path)["secret"] == "generated-by-the-entrypoint"
-
