@@ -145,8 +145,12 @@ class _ListKeys:
         return _ListKeys(self.prefix, name)
 
 
+def _prefix(account: CloudAccount) -> str:
+    return f"catcpanel:cac:{account.pk}:v{_version(account)}"
+
+
 def _keys(account: CloudAccount, name: str) -> _ListKeys:
-    return _ListKeys(f"catcpanel:cac:{account.pk}:v{_version(account)}", name)
+    return _ListKeys(_prefix(account), name)
 
 
 def _key(account: CloudAccount, name: str) -> str:
@@ -156,11 +160,9 @@ def _key(account: CloudAccount, name: str) -> str:
 def invalidate(account: CloudAccount, *names: str) -> None:
     """Forget the fresh copies of `names` (all lists if none given), and any back-off after a
     failure: the provider just answered. The last good copies stay."""
-    keys = _keys(account, "")
-    names = names or LISTS
-    cache.delete_many(
-        [keys.of(name).fresh for name in names] + [keys.of(name).error for name in names]
-    )
+    prefix = _prefix(account)
+    lists = [_ListKeys(prefix, name) for name in names or LISTS]
+    cache.delete_many([keys.fresh for keys in lists] + [keys.error for keys in lists])
 
 
 def forget_account(account: CloudAccount) -> None:
