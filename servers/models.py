@@ -77,6 +77,9 @@ class ActionLog(models.Model):
         PENDING = "pending", "Pending"
         SUCCESS = "success", "Succeeded"
         FAILURE = "failure", "Failed"
+        # The provider may or may not have carried the action out (the answer was lost, or the
+        # request that made it died): the person must check the server.
+        UNKNOWN = "unknown", "Unknown outcome"
 
     account = models.ForeignKey(
         CloudAccount, on_delete=models.SET_NULL, null=True, blank=True, related_name="actions"

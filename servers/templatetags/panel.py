@@ -15,7 +15,12 @@ STATUS_STYLES = {
     "pending": ("pending", "◔"),
     "completed": ("on", "✓"),
 }
-OUTCOME_STYLES = {"success": ("on", "✓"), "failure": ("error", "✕"), "pending": ("pending", "◔")}
+OUTCOME_STYLES = {
+    "success": ("on", "✓"),
+    "failure": ("error", "✕"),
+    "pending": ("pending", "◔"),
+    "unknown": ("unknown", "?"),
+}
 
 
 # Built in Python rather than an included template: a list of a thousand servers has a thousand.
