@@ -230,6 +230,12 @@ CATCPANEL_GENERATE_KEY = env.bool("CATCPANEL_GENERATE_KEY", default=DEBUG)
 
 # The built-in Cloud at Cost API simulator, mounted at /sandbox/api/v1/.
 CATCPANEL_SANDBOX = env.bool("CATCPANEL_SANDBOX", default=DEBUG)
+# Its shape (docs|live) for new customers and for refusing a login that no customer has.
+CATCPANEL_SANDBOX_SHAPE = env.str("CATCPANEL_SANDBOX_SHAPE", default="docs").strip().lower()
+if CATCPANEL_SANDBOX_SHAPE not in ("docs", "live"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("CATCPANEL_SANDBOX_SHAPE must be docs or live.")
 
 # Provider calls: connect and read timeouts in seconds, and how long lists stay cached.
 CATCPANEL_CAC_CONNECT_TIMEOUT = env.float("CATCPANEL_CAC_CONNECT_TIMEOUT", default=5.0)

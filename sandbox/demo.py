@@ -8,6 +8,7 @@ one the tests exercise. Idempotent: a customer that already exists keeps its ser
 import secrets
 from datetime import date, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -79,6 +80,7 @@ def create_demo_customer(
                 login=login,
                 api_key=api_key or secrets.token_hex(24),
                 customer_number=str(90000 + secrets.randbelow(9000)),
+                shape=settings.CATCPANEL_SANDBOX_SHAPE,
                 **DEMO_CLOUDPRO,
             )
             _populate(customer)

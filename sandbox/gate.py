@@ -1,4 +1,10 @@
-"""What stands between a request and an endpoint: method, key, the customer's switches.
+"""What stands between a request and an endpoint: parameters, key, the customer's switches.
+
+Each endpoint reads its parameters from one place, whatever the request's method, as the
+provider's PHP did: the four list endpoints (GET in the reference) read the query string, the seven
+actions (POST) read the form body. So a GET of `console.php` and a POST of an action with its
+parameters only in the query string both carry no key (error 101, as cloudatcost/api#47 and #33
+recorded), and so does a POST to a list endpoint with the key only in its body.
 
 The order follows the provider as its clients saw it: a missing key is refused before anything,
 the per-customer faults (latency, maintenance, rate limit, random failures) hit whether or not the
@@ -15,7 +21,6 @@ from sandbox import services, shapes
 from sandbox.models import SandboxCustomer
 
 MAX_LATENCY_MS = 60_000
-DEFAULT_AUTH_ERROR_STATUS = 412  # what the live API answered (the docs say 403)
 
 
 @dataclass
@@ -24,34 +29,33 @@ class Admitted:
     params: dict
 
 
-def request_params(request: HttpRequest) -> dict:
-    """Form body over query string: some clients sent POST parameters only in the query string."""
-    return {**request.GET.dict(), **request.POST.dict()}
+def request_params(request: HttpRequest, method: str) -> dict:
+    """The endpoint's own parameters: the query string for a GET endpoint, else the form body."""
+    return (request.GET if method == "GET" else request.POST).dict()
+
+
+def _addressee(request: HttpRequest, params: dict) -> SandboxCustomer | None:
+    """The customer a refused call was meant for, to answer in that customer's shape.
+
+    Only the shape of the refusal depends on it: a login sent where the endpoint does not read it
+    still authenticates nothing.
+    """
+    login = params.get("login") or request.GET.get("login") or request.POST.get("login") or ""
+    return services.find_customer(login)
 
 
 def _auth_error(customer: SandboxCustomer | None, code: int, description: str) -> HttpResponse:
-    status = customer.auth_error_status if customer else DEFAULT_AUTH_ERROR_STATUS
+    status = shapes.auth_error_status(customer)
     return shapes.json_response(shapes.error(code, description), customer, status=status)
 
 
 def admit(request: HttpRequest, method: str) -> Admitted | HttpResponse:
     """Return the authenticated customer and parameters, or the response that refuses the call."""
-    if request.method != method:
-        if method == "POST" and request.method == "GET":
-            # The live console.php (and every POST endpoint, which read only the form body) knew
-            # no key on a GET and said so: error 101, as clients recorded it.
-            return _auth_error(None, 101, "missing api key")
-        response = shapes.json_response(
-            shapes.error(400, f"method not allowed, use {method}"), None, status=405
-        )
-        response["Allow"] = method
-        return response
-
-    params = request_params(request)
+    params = request_params(request, method)
     api_key = params.get("key", "")
     login = params.get("login", "")
     if not api_key or not login:
-        return _auth_error(services.find_customer(login), 101, "missing api key")
+        return _auth_error(_addressee(request, params), 101, "missing api key")
 
     customer = services.find_customer(login)
     if customer is None:

@@ -30,7 +30,8 @@ class SandboxCustomer(models.Model):
     # Behaviour switches (sandbox_config sets them).
     shape = models.CharField(max_length=4, choices=Shape.choices, default=Shape.DOCS)
     task_seconds = models.PositiveIntegerField(default=20)
-    auth_error_status = models.PositiveSmallIntegerField(default=412)
+    # None: what the shape answered (docs 403, live 412); a number overrides it.
+    auth_error_status = models.PositiveSmallIntegerField(null=True, blank=True, default=None)
     rate_limit = models.PositiveIntegerField(default=0, help_text="Requests per minute; 0 = off")
     latency_ms = models.PositiveIntegerField(default=0)
     fail_rate = models.FloatField(default=0.0, help_text="0.0 .. 1.0")
@@ -52,13 +53,21 @@ class SandboxCustomer(models.Model):
         # Never the key.
         return f"<SandboxCustomer {self.pk} {self.login!r}>"
 
+    # A wrong or missing key: the reference's "403 Invalid or missing api key"; live it was 412.
+    AUTH_ERROR_STATUS = {Shape.DOCS: 403, Shape.LIVE: 412}
+
+    @property
+    def effective_auth_error_status(self) -> int:
+        return self.auth_error_status or self.AUTH_ERROR_STATUS[self.shape]
+
     def config(self) -> dict:
         """The switches, as sandbox_config prints them."""
         return {
             "login": self.login,
             "shape": self.shape,
             "task_seconds": self.task_seconds,
-            "auth_error_status": self.auth_error_status,
+            "auth_error_status": self.effective_auth_error_status,
+            "auth_error_status_follows_shape": self.auth_error_status is None,
             "rate_limit": self.rate_limit,
             "latency_ms": self.latency_ms,
             "fail_rate": self.fail_rate,

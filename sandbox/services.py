@@ -177,7 +177,8 @@ def list_templates(customer: SandboxCustomer):
 
 
 def list_tasks(customer: SandboxCustomer):
-    return list(customer.tasks.all())
+    # Oldest first, as the reference's example lists them.
+    return list(customer.tasks.order_by("started_at", "id"))
 
 
 @dataclass(frozen=True)

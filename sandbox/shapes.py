@@ -3,12 +3,16 @@
 `docs` follows the published reference (official-v1-docs.txt); `live` follows what the service
 actually sent (REALITY.md). Every difference between the two lives in this module, so a switch of
 shape never touches a rule. Scalars in server and task data are strings, as the provider sent them;
-only `time` and `taskid` are numbers.
+only `time` and `taskid` are numbers. A null label or note is a live quirk: the docs shape sends "".
+
+A refusal made before any customer is known (a login no customer has) is in the sandbox's default
+shape, `settings.CATCPANEL_SANDBOX_SHAPE`.
 """
 
 import json
 import time
 
+from django.conf import settings
 from django.http import HttpResponse
 
 from sandbox.models import SandboxCustomer, SandboxServer, SandboxTask
@@ -22,6 +26,23 @@ SQL_ERROR_LISTTASKS = "Unknown column 'iod.apitask.cid' in 'field list'"
 SQL_ERROR_DELETE = "Table 'panel.hardware_hd' doesn't exist"
 MAINTENANCE_NOTICE = "We are currently performing maintenance"
 RATE_LIMIT_NOTICE = "Rate limit hit"
+
+
+def shape_of(customer: SandboxCustomer | None) -> str:
+    if customer is not None:
+        return customer.shape
+    return getattr(settings, "CATCPANEL_SANDBOX_SHAPE", DOCS)
+
+
+def auth_error_status(customer: SandboxCustomer | None) -> int:
+    """The customer's switch if set, else what its shape answered."""
+    if customer is not None:
+        return customer.effective_auth_error_status
+    return SandboxCustomer.AUTH_ERROR_STATUS[shape_of(None)]
+
+
+def _nullable(value: str | None, shape: str) -> str | None:
+    return "" if value is None and shape != LIVE else value
 
 
 def _now() -> int:
@@ -52,8 +73,8 @@ def server(customer: SandboxCustomer, srv: SandboxServer, use: Usage, shape: str
         "packageid": srv.packageid,
         "servername": srv.servername,
         # The reference spells it both ways and old clients read the typo; either may be null.
-        "lable": srv.label,
-        "label": srv.label,
+        "lable": _nullable(srv.label, shape),
+        "label": _nullable(srv.label, shape),
         "vmname": srv.vmname,
         "ip": srv.ip,
         "netmask": srv.netmask,
@@ -72,7 +93,7 @@ def server(customer: SandboxCustomer, srv: SandboxServer, use: Usage, shape: str
         "hdusage": _format_number(use.hd),
         "sdate": srv.sdate.strftime("%m/%d/%Y"),
         "status": srv.status,
-        "panel_note": srv.panel_note,
+        "panel_note": _nullable(srv.panel_note, shape),
         "mode": srv.mode,
         "uid": srv.uid,
         "sid": srv.sid,
@@ -97,7 +118,7 @@ def templates(rows, shape: str) -> dict:
     return ok(data=[{"id": t.template_id, "detail": t.name} for t in rows])
 
 
-def task(customer: SandboxCustomer, row: SandboxTask) -> dict:
+def task(customer: SandboxCustomer, row: SandboxTask, shape: str) -> dict:
     finished = row.finished_at if row.status == SandboxTask.Status.COMPLETED else row.due_at
     return {
         "cid": customer.customer_number,
@@ -109,7 +130,7 @@ def task(customer: SandboxCustomer, row: SandboxTask) -> dict:
         "finishtime": _unix(finished),
         "servername": row.servername,
         "ip": row.ip,
-        "label": row.label,
+        "label": _nullable(row.label, shape),
         "rdns": row.rdns,
         "rdnsdefault": row.rdnsdefault,
     }
@@ -120,7 +141,7 @@ def tasks(customer: SandboxCustomer, rows, shape: str) -> dict:
         api="v1",
         cid=customer.customer_number,
         action="listtasks",
-        data=[task(customer, row) for row in rows],
+        data=[task(customer, row, shape) for row in rows],
     )
 
 
@@ -175,7 +196,7 @@ def resources(res: Resources, shape: str) -> dict:
 def json_response(payload: dict, customer: SandboxCustomer | None, status: int = 200):
     # PHP's json_encode escapes "/" as "\/"; some clients were written against exactly that text.
     body = json.dumps(payload, separators=(",", ":")).replace("/", "\\/")
-    as_html = customer is not None and (customer.shape == LIVE or customer.json_as_html)
+    as_html = shape_of(customer) == LIVE or (customer is not None and customer.json_as_html)
     content_type = "text/html; charset=UTF-8" if as_html else "application/json"
     return HttpResponse(body, status=status, content_type=content_type)
 

@@ -21,7 +21,9 @@ def test_prints_the_configuration_unchanged_without_switches(sandbox_customer):
     assert config["login"] == sandbox_customer.login
     assert config["shape"] == "docs"
     assert config["task_seconds"] == 0
-    assert config["auth_error_status"] == 412
+    # The docs shape's status for a wrong key, until a switch says otherwise.
+    assert config["auth_error_status"] == 403
+    assert config["auth_error_status_follows_shape"] is True
     assert config["cloudpro"] == {"cpu": 16, "ram": 16384, "storage": 500}
     assert "api_key" not in json.dumps(config)
     assert sandbox_customer.api_key not in json.dumps(config)

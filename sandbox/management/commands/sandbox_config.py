@@ -11,6 +11,15 @@ def on_off(value: str) -> bool:
     return value == "on"
 
 
+def auth_status(value: str) -> int | str:
+    """412 or 403, or "shape" to answer what the customer's shape answered (docs 403, live 412)."""
+    if value == "shape":
+        return value
+    if value not in ("412", "403"):
+        raise ValueError(value)
+    return int(value)
+
+
 def fraction(value: str) -> float:
     number = float(value)
     if not 0.0 <= number <= 1.0:
@@ -22,7 +31,8 @@ class Command(BaseCommand):
     help = (
         "Set a sandbox customer's behaviour switches and print the resulting configuration. "
         "--plain-text makes listtasks and cloudpro/delete answer the provider's plain-text SQL "
-        "errors; --shape live serves the live service's JSON (as text/html)."
+        "errors; --shape live serves the live service's JSON (as text/html) and answers a wrong "
+        "key with 412 (the docs shape: 403) unless --auth-error-status says otherwise."
     )
 
     def add_arguments(self, parser):
@@ -31,7 +41,7 @@ class Command(BaseCommand):
         parser.add_argument("--fail-rate", type=fraction, metavar="F", help="0.0 .. 1.0")
         parser.add_argument("--fail-status", type=int, choices=[500, 503])
         parser.add_argument("--shape", choices=["docs", "live"])
-        parser.add_argument("--auth-error-status", type=int, choices=[412, 403])
+        parser.add_argument("--auth-error-status", type=auth_status, metavar="412|403|shape")
         parser.add_argument("--rate-limit", type=int, metavar="N", help="per minute; 0 = off")
         parser.add_argument("--task-seconds", type=int, metavar="N")
         for switch in ("plain-text", "maintenance", "empty-console", "json-as-html"):
@@ -59,7 +69,8 @@ class Command(BaseCommand):
         ]
         changed = [name for name in fields if options[name] is not None]
         for name in changed:
-            setattr(customer, name, options[name])
+            # "shape" (only --auth-error-status takes it) hands the choice back to the shape.
+            setattr(customer, name, None if options[name] == "shape" else options[name])
         if changed:
             customer.save(update_fields=changed)
         self.stdout.write(json.dumps(customer.config(), indent=2))
