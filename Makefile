@@ -27,6 +27,9 @@ browser:
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
+	@# The worker (usage history, notifications) runs beside the web server and stops with it.
+	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py run_huey & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 # Browser and sandbox tests mostly wait on sockets: a process per core (at most 4) halves the run.

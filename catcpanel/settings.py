@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "catcpanel",
     "servers",
     "sandbox",
+    "huey.contrib.djhuey",
+    "history",
 ]
 
 MIDDLEWARE = [
@@ -243,6 +245,26 @@ CATCPANEL_CAC_READ_TIMEOUT = env.float("CATCPANEL_CAC_READ_TIMEOUT", default=20.
 CATCPANEL_CACHE_SECONDS = env.int("CATCPANEL_CACHE_SECONDS", default=30)
 # GET retries on 502/503/504 wait this long, doubling each time (or what Retry-After asks, capped).
 CATCPANEL_CAC_RETRY_BACKOFF = env.float("CATCPANEL_CAC_RETRY_BACKOFF", default=0.5)
+
+# -------------------------------------------------------------------------------------------------
+# The background worker (history/, `manage.py run_huey`, `docker/entrypoint.sh worker`): usage
+# sampling and notifications. Huey keeps its queue in SQLite in the data folder on one machine, and
+# in Redis when REDIS_URL is set (several replicas then share one queue).
+HUEY = {
+    "name": "catcpanel",
+    "immediate": False,  # djhuey would run tasks inline when DEBUG is on; `make run` has a worker
+    "utc": True,
+    "consumer": {"workers": 2, "worker_type": "thread", "periodic": True},
+}
+if _redis_url:
+    HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis_url})
+else:
+    HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+# Minutes between two readings of each account's servers.
+CATCPANEL_SAMPLE_MINUTES = env.int("CATCPANEL_SAMPLE_MINUTES", default=5)
+# Full-resolution samples are kept this many hours; hourly averages (with min, max) this many days.
+CATCPANEL_HISTORY_RAW_HOURS = env.int("CATCPANEL_HISTORY_RAW_HOURS", default=48)
+CATCPANEL_HISTORY_HOURLY_DAYS = env.int("CATCPANEL_HISTORY_HOURLY_DAYS", default=90)
 
 # -------------------------------------------------------------------------------------------------
 # Transport and browser security (SECURITY.md). Over https (SITE_URL), cookies are Secure and plain

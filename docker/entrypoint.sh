@@ -7,6 +7,8 @@
 #
 # Arguments (`docker run -it IMAGE python manage.py createsuperuser`): prepare the same environment
 # (data folder, SECRET_KEY) and exec them instead, with no waiting and no migrations.
+#
+# `worker`: the background worker (usage history, notifications) instead of the web server.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -56,6 +58,25 @@ if [ -z "${SECRET_KEY:-}" ] && [ -z "${SECRET_KEY_FILE:-}" ]; then
     fi
     export SECRET_KEY_FILE="$secret_key_file"
 fi
+
+case "${1:-}" in
+worker)
+    # The background worker (usage history, notifications): a Huey consumer beside the web
+    # process, on the same database and data folder. The web process migrates: wait for it.
+    shift
+    python manage.py wait_for_db --timeout 60
+    waited=0
+    until python manage.py migrate --check >/dev/null 2>&1; do
+        if [ "$waited" -ge "${CATCPANEL_WORKER_MIGRATE_WAIT:-300}" ]; then
+            echo "catcpanel: the database is not migrated; start the panel first." >&2
+            exit 1
+        fi
+        sleep 2
+        waited=$((waited + 2))
+    done
+    exec python manage.py run_huey "$@"
+    ;;
+esac
 
 if [ "$#" -gt 0 ]; then
     exec "$@"
