@@ -121,9 +121,12 @@ _redis_url = env.str("REDIS_URL", default="")
 if _redis_url:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Redis, where a Redis that is down is a miss, not a 500 (servers/cache.py).
+            "BACKEND": "servers.cache.TolerantRedisCache",
             "LOCATION": _redis_url,
             "KEY_PREFIX": "catcpanel",
+            # A Redis that hangs must not hold a request longer than one that refuses.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
 elif env.str("CACHE_URL", default=""):

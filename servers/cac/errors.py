@@ -77,7 +77,9 @@ class CacUnavailable(CacError):
 
 
 class CacTimeout(CacUnavailable):
-    pass
+    # False once the request may have reached the provider (a read timeout, a total deadline):
+    # an action may then have been carried out although no answer came.
+    connecting = False
 
 
 class CacConnectionError(CacUnavailable):
@@ -241,11 +243,13 @@ def unexpected_shape(endpoint: str, what: str, *, http_status: int | None = None
 
 def timed_out(endpoint: str, seconds: float, *, connecting: bool) -> CacTimeout:
     stage = "accept the connection" if connecting else "answer"
-    return CacTimeout(
+    error = CacTimeout(
         f"Cloud at Cost did not {stage} within {seconds:g} seconds when asked to "
         f"{activity(endpoint)}. Try again later.",
         endpoint=endpoint,
     )
+    error.connecting = connecting
+    return error
 
 
 def connection_failed(endpoint: str, host: str, *, tls: bool = False) -> CacConnectionError:

@@ -26,11 +26,21 @@ def _detail_url(account, server_id) -> str:
     return reverse("server_detail", args=[account.pk, server_id])
 
 
-def _act(request, account, server_id, perform, describe):
+def _find(request, account, server_id, action: str, parameters: dict | None = None):
+    """The server, for an action on it; a provider failure while looking it up is recorded as
+    the action's (failed) row before it is raised: every action asked for gets a row."""
+    try:
+        return server_or_404(account, server_id)
+    except CacError as error:
+        services.record_lookup_failure(account, request.user, action, server_id, error, parameters)
+        raise
+
+
+def _act(request, account, server_id, perform, describe, *, action: str, parameters: dict):
     """Load the server, perform the action, answer with the outcome."""
     fallback = _detail_url(account, server_id)
     try:
-        server = server_or_404(account, server_id)
+        server = _find(request, account, server_id, action, parameters)
         log = perform(server)
     except CacError as error:
         # The failure is in the activity log now: let the page's activity show it.
@@ -66,6 +76,8 @@ def power(request, account_id, server_id):
         lambda server, log: (
             f"{services.POWER_ACTIONS[action]} sent to {server.name}: {task_text(log)}."
         ),
+        action=action,
+        parameters={"action": action},
     )
 
 
@@ -85,14 +97,21 @@ def run_mode(request, account_id, server_id):
         lambda server, log: (
             f"{server.name} set to {services.RUN_MODES[mode]} mode: {task_text(log)}."
         ),
+        action="runmode",
+        parameters={"mode": mode},
     )
 
 
-def _inline_edit(request, account_id, server_id, *, form_class, field, template, perform, verb):
+def _inline_edit(
+    request, account_id, server_id, *, form_class, field, template, perform, verb, action
+):
     """GET: the inline form; POST: validate, act, answer with the form (errors) or the value."""
     account = permissions.get_account_or_404(request, account_id, permissions.OPERATE)
     try:
-        server = server_or_404(account, server_id)
+        if request.method == "POST":
+            server = _find(request, account, server_id, action)
+        else:
+            server = server_or_404(account, server_id)
     except CacError as error:
         return outcome(
             request,
@@ -145,6 +164,7 @@ def rename(request, account_id, server_id):
         template="servers/_rename.html",
         perform=services.rename,
         verb="Renamed",
+        action="rename",
     )
 
 
@@ -159,6 +179,7 @@ def reverse_dns(request, account_id, server_id):
         template="servers/_rdns.html",
         perform=services.set_reverse_dns,
         verb="Reverse DNS set for",
+        action="rdns",
     )
 
 
@@ -168,7 +189,7 @@ def console(request, account_id, server_id):
     """302 to the console. The URL is a bearer token: it is not cached, logged or stored."""
     account = permissions.get_account_or_404(request, account_id, permissions.OPERATE)
     try:
-        server = server_or_404(account, server_id)
+        server = _find(request, account, server_id, "console")
         url = services.console_url(account, request.user, server)
     except CacError as error:
         text, status = selectors.describe_error(error), 502
@@ -189,7 +210,10 @@ def delete_server(request, account_id, server_id):
     if refused := reauth.demand(request):
         return refused
     try:
-        server = server_or_404(account, server_id)
+        if request.method == "POST":
+            server = _find(request, account, server_id, "delete")
+        else:
+            server = server_or_404(account, server_id)
     except CacError as error:
         messages.error(request, selectors.describe_error(error))
         return redirect(_detail_url(account, server_id))

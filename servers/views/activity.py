@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from servers import permissions, selectors
+from servers import permissions, selectors, services
 from servers.htmx import is_htmx, signin_required
 
 RECENT = 10
@@ -13,6 +13,7 @@ RECENT = 10
 @signin_required
 def account_activity(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    services.finish_abandoned_actions(account)
     page = selectors.activity_page(selectors.activity_for(account), request.GET.get("page"))
     context = {"account": account, "page": page, "server_id": None}
     return render(request, "servers/activity.html", context)
@@ -21,6 +22,7 @@ def account_activity(request, account_id):
 @signin_required
 def server_activity(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    services.finish_abandoned_actions(account)
     rows = selectors.activity_for(account, server_id=server_id)
     if is_htmx(request) and request.GET.get("recent") == "1":
         context = {"account": account, "server_id": server_id, "activity": rows[:RECENT]}
