@@ -335,6 +335,11 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own handlers (a second console under DEBUG, the dev server's request log) would
+        # print each line twice, or once without the redaction filter: a sandbox GET's `key=` went
+        # into the runserver log in clear. Listed here, they lose those handlers and use the root's.
+        "django": {"level": "INFO", "propagate": True},
+        "django.server": {"level": "INFO", "propagate": True},
         # urllib3 logs full URLs (with the API key in the query string) at DEBUG.
         "urllib3": {"level": "WARNING"},
         "django.db.backends": {"level": "INFO"},

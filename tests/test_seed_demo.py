@@ -37,6 +37,13 @@ def counts():
     }
 
 
+@pytest.fixture(autouse=True)
+def data_dir(settings, tmp_path):
+    """Each test its own data folder, where the demo password is kept."""
+    settings.DATA_DIR = tmp_path
+    return tmp_path
+
+
 @pytest.fixture
 def site(settings):
     settings.SITE_URL = "http://127.0.0.1:8123"
@@ -79,7 +86,7 @@ def test_the_demo_has_varied_servers(site):
 
 
 @pytest.mark.django_db
-def test_running_twice_duplicates_nothing_and_gives_a_fresh_working_password(site):
+def test_running_twice_duplicates_nothing_and_keeps_the_printed_password(site):
     first = seed_json()
     before = counts()
 
@@ -88,9 +95,55 @@ def test_running_twice_duplicates_nothing_and_gives_a_fresh_working_password(sit
     assert counts() == before
     assert second["sandbox_key"] == first["sandbox_key"]
     assert second["sandbox_login"] == first["sandbox_login"]
-    assert second["password"] != first["password"]
-    assert authenticate(username="demo", password=second["password"]) is not None
+    assert second["password"] == first["password"]
+    assert authenticate(username="demo", password=first["password"]) is not None
+
+
+@pytest.mark.django_db
+def test_the_greeting_prints_the_same_password_every_run(site):
+    first = seed().split("sign in as demo / ")[1].split()[0]
+
+    again = seed().split("sign in as demo / ")[1].split()[0]
+
+    assert again == first
+    assert authenticate(username="demo", password=first) is not None
+
+
+@pytest.mark.django_db
+def test_new_password_replaces_it_and_prints_the_new_one(site):
+    first = seed_json()
+
+    renewed = json.loads(seed("--json", "--new-password"))
+
+    assert renewed["password"] != first["password"]
+    assert authenticate(username="demo", password=renewed["password"]) is not None
     assert authenticate(username="demo", password=first["password"]) is None
+    assert seed_json()["password"] == renewed["password"]
+
+
+@pytest.mark.django_db
+def test_a_password_the_demo_user_changed_is_kept_and_not_printed(site):
+    first = seed_json()
+    user = get_user_model().objects.get(username="demo")
+    user.set_password("chosen-by-the-demo-user")
+    user.save()
+
+    data = seed_json()
+    greeting = seed()
+
+    assert data["password"] is None
+    assert first["password"] not in greeting
+    assert "--new-password" in greeting
+    assert authenticate(username="demo", password="chosen-by-the-demo-user") is not None
+
+
+@pytest.mark.django_db
+def test_the_kept_password_is_readable_by_its_owner_only(site, data_dir):
+    data = seed_json()
+
+    kept = data_dir / "demo_password"
+    assert kept.read_text().strip() == data["password"]
+    assert kept.stat().st_mode & 0o777 == 0o600
 
 
 @pytest.mark.django_db
