@@ -74,7 +74,8 @@ class RunModeForm(forms.Form):
 
 
 class RenameForm(forms.Form):
-    name = forms.CharField(max_length=200, strip=True, label="Name")
+    # The provider's limit, so the browser stops at the same length the server refuses past.
+    name = forms.CharField(max_length=services.SERVER_NAME_MAX, strip=True, label="Name")
 
     def clean_name(self):
         return services.clean_server_name(self.cleaned_data["name"])

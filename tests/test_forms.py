@@ -184,3 +184,13 @@ def test_account_form_adds_the_trailing_slash():
 
 def test_account_form_refuses_a_key_with_spaces():
     assert not AccountForm({**ACCOUNT, "api_key": "abc 123"}).is_valid()
+
+
+def test_rename_field_stops_at_the_length_the_server_and_the_provider_accept():
+    from sandbox.services import NAME_MAX_LENGTH
+    from servers import services
+
+    field = str(RenameForm()["name"])
+
+    assert services.SERVER_NAME_MAX == NAME_MAX_LENGTH == 64
+    assert f'maxlength="{services.SERVER_NAME_MAX}"' in field

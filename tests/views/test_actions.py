@@ -133,6 +133,24 @@ def test_rename_form_opens_inline_and_saves(owner, cac_account, sandbox_customer
     assert ActionLog.objects.get().parameters == {"name": "frontend"}
 
 
+def test_rename_takes_names_up_to_the_providers_limit_in_the_field_and_on_the_server(
+    owner, cac_account, sandbox_customer, sandbox_calls
+):
+    web = server_by_label(sandbox_customer, "web-01")
+    form = owner.get(url(cac_account, web, "rename"), **HTMX)
+    assert f'maxlength="{services.SERVER_NAME_MAX}"'.encode() in form.content
+
+    too_long = owner.post(url(cac_account, web, "rename"), {"name": "y" * 65}, **HTMX)
+    assert b'class="field-error"' in too_long.content
+    assert sandbox_calls.of("renameserver") == []
+
+    longest = "x" * services.SERVER_NAME_MAX
+    response = owner.post(url(cac_account, web, "rename"), {"name": longest}, **HTMX)
+    assert events(response)["toast"]["kind"] == "success"
+    web.refresh_from_db()
+    assert web.label == longest
+
+
 def test_rename_cancel_shows_the_name_again(owner, cac_account, sandbox_customer):
     web = server_by_label(sandbox_customer, "web-01")
     response = owner.get(url(cac_account, web, "rename") + "?cancel=1", **HTMX)
