@@ -152,7 +152,10 @@ class InviteForm(forms.Form):
         max_length=254,
         required=False,
         strip=True,
-        help_text="A username adds that person at once; an email (or nothing) makes a link.",
+        help_text=(
+            "A username invites that user, who accepts after signing in; an email (or "
+            "nothing) makes a link."
+        ),
     )
     role = forms.ChoiceField(choices=ROLE_CHOICES, initial="viewer")
 

@@ -151,6 +151,15 @@ class Invitation(models.Model):
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     # Who it was meant for, as the inviter typed it; anyone holding the link may accept it.
     invitee = models.CharField(max_length=254, blank=True)
+    # Set when a username was typed and names a user: only that user may accept, after signing
+    # in, from their home page. Such an invitation has no link (servers/team.py).
+    invitee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="cloud_invitations",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )

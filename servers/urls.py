@@ -29,6 +29,16 @@ urlpatterns = [
         members.invitation_revoke,
         name="invitation_revoke",
     ),
+    path(
+        "invitations/<int:invitation_id>/accept/",
+        invitations.accept_mine,
+        name="invitation_accept",
+    ),
+    path(
+        "invitations/<int:invitation_id>/decline/",
+        invitations.decline_mine,
+        name="invitation_decline",
+    ),
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path(account + "servers/", servers.account_servers, name="account_servers"),
     path(account + "templates/", lists.templates, name="templates"),

@@ -61,6 +61,9 @@ def account_edit(request, account_id):
 @signin_required
 def account_delete(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.OWN)
+    # Deleting drops the key and the whole activity's link to the account: confirm first.
+    if refused := reauth.demand(request):
+        return refused
     if request.method == "POST":
         name = account.name
         services.delete_account(account, request.user)

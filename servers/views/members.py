@@ -7,14 +7,15 @@ person to confirm who they are (catcpanel/reauth.py): it decides who reaches the
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
-from servers import permissions, selectors, services
+from servers import permissions, selectors, services, team
 from servers.forms import InviteForm, RoleForm
 from servers.htmx import signin_required
 from servers.models import Invitation, Membership
@@ -50,24 +51,32 @@ def members(request, account_id):
 def _invite(request, account, form):
     who, role = form.cleaned_data["who"], form.cleaned_data["role"]
     if who and "@" not in who:
-        user = get_user_model().objects.filter(username__iexact=who).first()
-        if user is None:
-            form.add_error("who", "No user with that name. Leave it empty to make a link.")
-            context = _members_context(request, account, form=form)
-            return render(request, "servers/members.html", context)
+        # An invitation the named user accepts after signing in; the answer is the same whether
+        # or not the name is a user's, so this form cannot be used to find out who has one.
         try:
-            services.add_member(account, request.user, user, role)
+            team.invite_by_username(account, request.user, who, role)
         except services.ServiceError as error:
             form.add_error("who", error.message)
             context = _members_context(request, account, form=form)
             return render(request, "servers/members.html", context)
-        messages.success(request, f"{user.get_username()} added as {role}.")
+        messages.success(
+            request,
+            f"Invitation for {who} as {role} recorded: if {who} has a user here, they see it "
+            "on their home page after signing in.",
+        )
         return redirect("members", account.pk)
+    if who:
+        try:
+            validate_email(who)
+        except ValidationError:
+            form.add_error("who", "Enter a username, an email address, or nothing for a link.")
+            context = _members_context(request, account, form=form)
+            return render(request, "servers/members.html", context)
     invitation, token = services.create_invitation(account, request.user, role, who)
     link = request.build_absolute_uri(reverse("invitation", args=[token]))
     if who:
         send_mail(
-            f"Invitation to {account.name} on catcpanel",
+            one_line(f"Invitation to {account.name} on catcpanel"),
             f"{request.user.get_username()} invites you to the Cloud at Cost account "
             f"{account.name} as {role}. Open this link within {services.INVITATION_DAYS} days "
             f"to join:\n\n{link}\n",
@@ -79,6 +88,12 @@ def _invite(request, account, form):
         request, account, form=InviteForm(), new_link=link, new_invitation=invitation
     )
     return render(request, "servers/members.html", context)
+
+
+def one_line(text: str) -> str:
+    """`text` fit for a mail header: every run of white space or control characters (line
+    breaks above all, which would start a header of their own) becomes one space."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 def _membership(account, membership_id) -> Membership:

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from sandbox.models import SandboxServer
-from servers.models import ActionLog
+from servers.models import ActionLog, CloudAccount
 from tests.sandbox_fixtures import USER_PASSWORD
 from tests.security.identity import confirm_identity, enable_totp, totp_code
 from tests.views.conftest import server_by_label
@@ -189,3 +189,20 @@ def test_everyday_actions_need_no_confirmation(
     assert response.status_code == 204
     assert "HX-Redirect" not in response.headers
     assert len(sandbox_calls.of("powerop")) == 1
+
+
+def test_deleting_an_account_asks_before_the_page_and_before_the_post(unconfirmed, cac_account):
+    url = f"/accounts/{cac_account.pk}/delete/"
+    page = unconfirmed.get(url)
+    assert page.status_code == 302
+    assert confirm_target(page.url) == url
+    refused = unconfirmed.post(url, HTTP_REFERER="http://testserver" + url)
+    assert refused.status_code == 302
+    assert confirm_target(refused.url) == url
+    assert CloudAccount.objects.filter(pk=cac_account.pk).exists()
+    assert not ActionLog.objects.filter(action="account.delete").exists()
+
+    unconfirmed.post("/auth/reauthenticate/", {"password": USER_PASSWORD, "next": url})
+    assert unconfirmed.get(url).status_code == 200
+    assert unconfirmed.post(url).status_code == 302
+    assert not CloudAccount.objects.filter(pk=cac_account.pk).exists()

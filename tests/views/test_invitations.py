@@ -1,13 +1,16 @@
 """Invitation links: shown once, stored as a hash, mailed when there is an address, used once,
 expiring, revocable; a signed-in user accepts, a new person creates a user and joins."""
 
+import contextlib
 import hashlib
 import re
+import threading
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -132,3 +135,85 @@ def test_accepting_never_lowers_a_role(owner, account, django_user_model):
 def test_a_made_up_token_is_404(client):
     assert client.get("/invitations/made-up/").status_code == 404
     assert client.post("/invitations/made-up/", {"username": "x"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_people_accepting_one_link_at_once_one_joins_the_other_is_told(
+    account, user, django_user_model, monkeypatch
+):
+    owner = Client()
+    owner.force_login(user)
+    confirm_identity(owner, user)
+    path = invite(owner, account, role="operator")
+    people = [
+        django_user_model.objects.create_user(username=name, password="x" * 20)
+        for name in ("bob", "carol")
+    ]
+    clients = {}
+    for person in people:
+        clients[person.username] = Client()
+        clients[person.username].force_login(person)
+    # Both requests find the link open before either accepts it: the race, every time.
+    both_checked = threading.Barrier(2, timeout=10)
+    real_open, real_accept = services.open_invitation, services.accept_invitation
+    # PostgreSQL runs both accepting transactions at once (select_for_update makes the second
+    # wait for the first). SQLite runs one writer at a time: a file database makes the second
+    # wait for the lock (busy timeout), but the tests' in-memory database, shared between
+    # threads, answers "table is locked" at once instead. This lock stands in for that wait.
+    one_writer = threading.Lock() if connection.vendor == "sqlite" else contextlib.nullcontext()
+
+    def open_then_wait(token):
+        found = real_open(token)
+        both_checked.wait()
+        return found
+
+    def accept_as_the_database_allows(token, user):
+        with one_writer:
+            return real_accept(token, user)
+
+    monkeypatch.setattr(services, "open_invitation", open_then_wait)
+    monkeypatch.setattr(services, "accept_invitation", accept_as_the_database_allows)
+    answers, failures = {}, []
+
+    def accept(person):
+        try:
+            answers[person.username] = clients[person.username].post(path)
+        except Exception as error:
+            failures.append(repr(error))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(person,)) for person in people]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert failures == []
+    statuses = sorted(response.status_code for response in answers.values())
+    assert statuses == [302, 409]
+    [loser] = [response for response in answers.values() if response.status_code == 409]
+    assert "already used" in loser.content.decode()
+    assert Membership.objects.filter(account=account).count() == 1
+    assert ActionLog.objects.filter(action="invitation_accepted").count() == 1
+
+
+def test_a_line_break_in_the_account_name_never_reaches_a_mail_header(owner, account):
+    account.name = "Team\r\nBcc: everyone@example.com\nX-Evil: 1"
+    account.save()
+    invite(owner, account, who="newcomer@example.com")
+    [message] = mail.outbox
+    headers = message.message().as_string().split("\n\n", 1)[0]
+    assert "\nBcc:" not in headers and "\nX-Evil" not in headers
+    assert message.subject == "Invitation to Team Bcc: everyone@example.com X-Evil: 1 on catcpanel"
+    assert message.recipients() == ["newcomer@example.com"]
+
+
+def test_an_address_with_a_line_break_is_refused(owner, account):
+    response = owner.post(
+        reverse("members", args=[account.pk]),
+        {"who": "a@example.com\nBcc: b@example.com", "role": "viewer"},
+    )
+    assert response.status_code == 200
+    assert "Enter a username, an email address" in response.content.decode()
+    assert mail.outbox == [] and not Invitation.objects.exists()

@@ -5,7 +5,7 @@ from django.test import Client
 from django.urls import reverse
 
 from servers import services
-from servers.models import ActionLog, CloudAccount, Membership
+from servers.models import ActionLog, CloudAccount, Invitation, Membership
 from tests.security.identity import confirm_identity
 
 pytestmark = pytest.mark.django_db
@@ -39,29 +39,83 @@ def logged(account, action):
     return list(ActionLog.objects.filter(account=account, action=action))
 
 
-def test_owner_adds_a_user_by_name_who_then_sees_the_account(owner, account, people):
+def invite_by_name(client, account, who, role="operator"):
+    return client.post(reverse("members", args=[account.pk]), {"who": who, "role": role})
+
+
+def test_a_username_gets_an_invitation_they_accept_after_signing_in(owner, account, people):
+    response = invite_by_name(owner, account, "bob")
+    assert response.status_code == 302
+    # Not a member yet: nothing is shared before bob says yes.
+    assert not Membership.objects.filter(user=people["bob"]).exists()
+    [log] = logged(account, "invitation_created")
+    assert log.parameters["invitee"] == "bob" and log.parameters["role"] == "operator"
     bob = signed_in(people["bob"])
-    assert "Team" not in bob.get("/accounts/").content.decode()
-    response = owner.post(reverse("members", args=[account.pk]), {"who": "bob", "role": "operator"})
+    assert bob.get(reverse("account_servers", args=[account.pk])).status_code == 404
+    home = bob.get("/").content.decode()
+    assert 'data-testid="my-invitation" data-account-name="Team"' in home
+    # Nobody else sees it, nor can accept it.
+    invitation = Invitation.objects.get()
+    carol = signed_in(people["carol"])
+    assert 'data-testid="my-invitation"' not in carol.get("/").content.decode()
+    carol.post(reverse("invitation_accept", args=[invitation.pk]))
+    assert not Membership.objects.filter(user=people["carol"]).exists()
+
+    response = bob.post(reverse("invitation_accept", args=[invitation.pk]))
     assert response.status_code == 302
     assert Membership.objects.get(account=account, user=people["bob"]).role == "operator"
-    [log] = logged(account, "member_added")
-    assert log.parameters == {"user": "bob", "role": "operator"} and log.server_id == ""
+    [log] = logged(account, "invitation_accepted")
+    assert log.user_name == "bob" and log.parameters["role"] == "operator"
     assert "Team" in bob.get("/accounts/").content.decode()
-    assert "Team" in bob.get("/").content.decode()
-    # Not shared with carol: still nothing, and the account's pages are 404 for her.
-    carol = signed_in(people["carol"])
-    assert "Team" not in carol.get("/").content.decode()
-    assert carol.get(reverse("members", args=[account.pk])).status_code == 404
+    assert 'data-testid="my-invitation"' not in bob.get("/").content.decode()
+    # Once: a second accept changes nothing and says why.
+    again = bob.post(reverse("invitation_accept", args=[invitation.pk]), follow=True)
+    assert "already used" in again.content.decode()
+    assert len(logged(account, "invitation_accepted")) == 1
 
 
-def test_an_unknown_username_is_an_error_on_the_form(owner, account):
-    response = owner.post(
-        reverse("members", args=[account.pk]), {"who": "nobody", "role": "viewer"}
+def test_a_username_invitation_can_be_declined(owner, account, people):
+    invite_by_name(owner, account, "dave")
+    invitation = Invitation.objects.get()
+    dave = signed_in(people["dave"])
+    assert dave.post(reverse("invitation_decline", args=[invitation.pk])).status_code == 302
+    assert not Membership.objects.filter(user=people["dave"]).exists()
+    assert logged(account, "invitation_declined")[0].user_name == "dave"
+    dave.post(reverse("invitation_accept", args=[invitation.pk]))
+    assert not Membership.objects.filter(user=people["dave"]).exists()
+
+
+def _answer(client, account, who) -> tuple:
+    """What the inviter learns from inviting `who`, with the name itself taken out."""
+    response = invite_by_name(client, account, who)
+    page = client.get(response.url).content.decode() if response.status_code == 302 else ""
+    toasts = [part.split("</div>")[0] for part in page.split('class="toast ')[1:]]
+    rows = [part.split(" as ")[0] for part in page.split('data-testid="open-invitation">')[1:]]
+    return (
+        response.status_code,
+        response.headers.get("Location"),
+        [text.replace(who, "NAME") for text in toasts],
+        rows[0].replace(who, "NAME") if rows else None,
     )
-    assert response.status_code == 200
-    assert "No user with that name" in response.content.decode()
-    assert not Membership.objects.exists()
+
+
+def test_the_answer_is_the_same_whether_or_not_the_username_exists(owner, account, people):
+    known = _answer(owner, account, "carol")
+    unknown = _answer(owner, account, "nosuchuser")
+    assert known[0] == 302 and known[2] and known[3] == "NAME"
+    assert known == unknown
+    # The unknown name's invitation names nobody, so nobody can ever accept it, even a user who
+    # takes that name later.
+    assert Invitation.objects.get(invitee="nosuchuser").invitee_user is None
+    assert Invitation.objects.get(invitee="carol").invitee_user == people["carol"]
+
+
+def test_the_owner_and_members_are_refused_by_name(owner, account, people):
+    member(account, people["bob"], "viewer")
+    for name in ("alice", "BOB"):
+        response = invite_by_name(owner, account, name)
+        assert response.status_code == 200
+    assert not Invitation.objects.exists()
 
 
 def test_the_page_lists_members_with_their_roles(owner, account, people):
