@@ -152,3 +152,42 @@ def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
     fetched = selectors.servers_for(cac_account)
     assert fetched.ok and fetched.fetched_at == stored.fetched_at
     assert len(sandbox_calls.of("listservers")) == 1
+
+
+# --- a Redis that does not answer ------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(settings):
+    """The default cache is a TolerantRedisCache pointing at a port nothing listens on."""
+    from django.core.cache import caches
+
+    from tests.deploy.replicas import free_port
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "servers.cache.TolerantRedisCache",
+            "LOCATION": f"redis://127.0.0.1:{free_port()}/0",
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+    # Changing CACHES makes Django build its cache handlers again (its setting_changed signal).
+    yield caches["default"]
+
+
+def test_a_redis_that_does_not_answer_is_a_miss_and_a_lost_write(redis_down):
+    backend = redis_down
+    assert type(backend).__name__ == "TolerantRedisCache"
+    assert backend.get("k", "default") == "default"
+    assert backend.set("k", 1) is None
+    assert backend.add("k", 1) is False
+    assert backend.get_many(["a", "b"]) == {}
+    backend.delete("k")
+    backend.delete_many(["a"])
+    with pytest.raises(shared_lock.Unavailable):
+        backend.incr("k")
+    with pytest.raises(shared_lock.Unavailable):
+        shared_lock.add_strict("lock", "token", 10)
+    # No single flight without a cache: the caller asks the provider itself.
+    assert shared_lock.acquire("lock", "token", 10) is True
+    assert shared_lock.available() is False

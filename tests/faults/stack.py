@@ -44,7 +44,8 @@ django.setup()
 from sandbox.demo import create_demo_customer
 customer = create_demo_customer(login=%(login)r, task_seconds=0)
 servers = [
-    {"sid": s.sid, "label": s.label, "status": s.status} for s in customer.servers.order_by("sid")
+    {"sid": s.sid, "label": s.label or s.servername, "status": s.status}
+    for s in customer.servers.order_by("sid")
 ]
 print(json.dumps({"key": customer.api_key, "servers": servers}))
 """
@@ -334,3 +335,50 @@ def wait_for(condition, timeout: float, what: str):
             return value
         time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class Redis:
+    """A throwaway redis-server on a free port, which a test may stop and start again."""
+
+    def __init__(self, tmp: Path):
+        self.dir = tmp
+        self.port = replicas.free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+        self.start()
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--dir",
+                str(self.dir),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        wait_for(self._answers, 10, "redis-server to answer")
+
+    def _answers(self) -> bool:
+        import socket
+
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1) as conn:
+                conn.sendall(b"PING\r\n")
+                return conn.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
