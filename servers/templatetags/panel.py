@@ -109,12 +109,28 @@ ACTION_LABELS = {
     "account.add": "Account added",
     "account.update": "Account changed",
     "account.delete": "Account deleted",
+    "reveal_password": "Passwords revealed",
+    "member_added": "Member added",
+    "member_role_changed": "Member's role changed",
+    "member_removed": "Member removed",
+    "member_left": "Member left",
+    "two_factor_required": "Two-factor sign-in required",
+    "two_factor_optional": "Two-factor sign-in made optional",
+    "ownership_transferred": "Ownership transferred",
+    "invitation_created": "Invitation created",
+    "invitation_revoked": "Invitation revoked",
+    "invitation_accepted": "Invitation accepted",
+    "invitation_declined": "Invitation declined",
 }
 
 
 @register.filter
 def action_label(action: str) -> str:
-    return ACTION_LABELS.get(action, action)
+    label = ACTION_LABELS.get(action)
+    if label is None:
+        # An action recorded before it got a label still reads as words, not as a code.
+        label = " ".join(str(action).replace(".", " ").replace("_", " ").split()).capitalize()
+    return label or "—"
 
 
 @register.filter

@@ -42,4 +42,5 @@ def outcome(
 
 
 def task_text(log) -> str:
-    return f"task {log.task_id}" if log.task_id else "no task id returned"
+    # Run mode, rename and reverse DNS are done at once: the provider answers without a task.
+    return f"task {log.task_id}" if log.task_id else "the provider accepted it"
