@@ -32,8 +32,14 @@ if ! mkdir -p "$CATCPANEL_DATA_DIR" 2>/dev/null || [ ! -w "$CATCPANEL_DATA_DIR" 
 fi
 
 # A secret given as NAME_FILE (Docker secrets) that names no readable file would stop Django with
-# a traceback; say which one, in a sentence.
+# a traceback; say which one, in a sentence. Only the panel's own names: other programs' *_FILE
+# variables (TF_CLI_CONFIG_FILE, ...) are none of its business.
 for name in $(env | sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*_FILE\)=.*/\1/p'); do
+    case "$name" in
+        CATCPANEL_*_FILE | SECRET_KEY_FILE | DATABASE_URL_FILE | REDIS_URL_FILE | CACHE_URL_FILE | \
+            EMAIL_URL_FILE) ;;
+        *) continue ;;
+    esac
     eval "path=\${$name:-}"
     if [ -n "$path" ] && [ ! -r "$path" ]; then
         echo "catcpanel: $name names $path, which uid $(id -u) cannot read." >&2

@@ -86,6 +86,29 @@ def test_a_secret_file_that_does_not_exist_is_named_before_django_starts(clean_e
     assert "should not run" not in result.stdout
 
 
+def test_other_programs_file_variables_are_not_taken_for_the_panels_secrets(clean_env, tmp_path):
+    """A shell with Terraform's TF_CLI_CONFIG_FILE (or any other program's *_FILE) set, naming a
+    file that is not there, is none of the panel's business: it starts."""
+    environ = {
+        **clean_env,
+        "TF_CLI_CONFIG_FILE": str(tmp_path / "no-terraformrc"),
+        "SOME_TOOL_CONFIG_FILE": str(tmp_path / "nothing"),
+    }
+
+    result = run_entrypoint(environ, "python", "-c", "print('started')")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "started"
+
+
+@pytest.mark.parametrize("name", ["SECRET_KEY_FILE", "DATABASE_URL_FILE", "REDIS_URL_FILE"])
+def test_each_of_the_panels_own_file_variables_is_still_checked(clean_env, tmp_path, name):
+    missing = tmp_path / "no-such-secret"
+    result = run_entrypoint({**clean_env, name: str(missing)}, "python", "-c", "print('ran')")
+    assert result.returncode == 1
+    assert f"{name} names {missing}" in result.stderr
+
+
 def test_a_data_folder_that_cannot_be_made_stops_it_with_a_clear_message(clean_env, tmp_path):
     blocker = tmp_path / "a-file"
     blocker.write_text("")
