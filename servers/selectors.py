@@ -1,16 +1,25 @@
 """Reads: what a user may see, and the provider's lists for it, cached per account.
 
 Lists are cached in the shared cache for `CATCPANEL_CACHE_SECONDS`, under keys made of the account
-id, a version counter and the list name (never a secret). A longer-lived "last good" copy lets a
-page show slightly old data, marked stale, when the provider fails. Server records carry no
-passwords and console URLs are never read here, so nothing secret is ever cached.
+id, a version token and the list name (never a secret). A longer-lived "last good" copy lets a
+page show slightly old data at once while a fresh copy is fetched, and, marked stale, when the
+provider fails. Server records carry no passwords and console URLs are never read here, so
+nothing secret is ever cached.
+
+No request ever sleeps waiting for another's call (single flight without waiting): while one
+request asks the provider for a list, the others answer at once with the last good copy, or,
+when nothing is known yet, with `pending` (a placeholder that htmx asks again for).
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -18,12 +27,14 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
+from django.db import connections
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from servers import cache as shared_lock
+from servers.cac import errors as cac_errors
 from servers.cac.errors import CacError, CacRateLimited, CacTimeout, CacUnavailable
-from servers.models import ActionLog, CloudAccount, Invitation
+from servers.models import ActionLog, CloudAccount, Invitation, Membership
 
 T = TypeVar("T")
 
@@ -39,7 +50,17 @@ class Fetched(Generic[T]):
     data: T | None
     error: CacError | None = None
     fetched_at: datetime | None = None
+    # The last good copy, shown because the provider failed (with `error`).
     stale: bool = False
+    # The last good copy, older than the cache period: shown at once while a fresh one is fetched.
+    expired: bool = False
+    # Another request is asking the provider for this list right now.
+    pending: bool = False
+
+    @property
+    def refreshing(self) -> bool:
+        """The page should ask again shortly: its copy is being (or is to be) replaced."""
+        return self.error is None and (self.expired or self.pending)
 
     @property
     def ok(self) -> bool:
@@ -62,18 +83,9 @@ class Fetched(Generic[T]):
         return timezone.now() - self.fetched_at if self.fetched_at else None
 
 
-class StillLoading(CacError):
-    """Another request is still asking the provider for this list."""
-
-    def __init__(self):
-        super().__init__("Still loading from Cloud at Cost; this refreshes shortly.")
-
-
 def _reason(error: CacError | None) -> str:
     if isinstance(error, CacRateLimited):
         return "Cloud at Cost is rate limiting"
-    if isinstance(error, StillLoading):
-        return "Cloud at Cost is still answering"
     if isinstance(error, CacTimeout):
         return "Cloud at Cost is not answering in time"
     if isinstance(error, CacUnavailable):
@@ -86,6 +98,22 @@ def accounts_for(user) -> QuerySet[CloudAccount]:
         return CloudAccount.objects.none()
     member = Q(owner=user) | Q(memberships__user=user)
     return CloudAccount.objects.filter(member).distinct().order_by("name")
+
+
+def accounts_with_roles(user) -> list[CloudAccount]:
+    """accounts_for, with the user's role on each read in one query, not one per account
+    (permissions.role_for keeps a role per account object and user)."""
+    accounts = list(accounts_for(user))
+    shared = [account.pk for account in accounts if account.owner_id != user.pk]
+    roles = dict(
+        Membership.objects.filter(user=user, account_id__in=shared).values_list(
+            "account_id", "role"
+        )
+    )
+    for account in accounts:
+        if account.pk in roles:
+            account.__dict__.setdefault("_roles", {})[user.pk] = roles[account.pk]
+    return accounts
 
 
 def members_of(account: CloudAccount) -> list[tuple]:
@@ -105,17 +133,25 @@ def open_invitations(account: CloudAccount) -> QuerySet[Invitation]:
 # --- cache keys -------------------------------------------------------------------------------
 
 
-def _version_key(account: CloudAccount) -> str:
-    return f"catcpanel:cac:{account.pk}:version"
+def _generation_key(account: CloudAccount) -> str:
+    return f"catcpanel:cac:{account.pk}:generation"
 
 
-def _version(account: CloudAccount) -> int:
-    key = _version_key(account)
-    version = cache.get(key)
-    if version is None:
-        cache.add(key, 1, timeout=None)
-        version = cache.get(key, 1)
-    return version
+def _version(account: CloudAccount) -> str:
+    """Names the account's current generation of copies: a digest of its address and its stored
+    (encrypted) credentials, and of a token that forget_account() sets.
+
+    The credentials themselves are the version, so it cannot expire or be evicted before the
+    copies it names: new credentials are new ciphertext (Fernet's IV is random), and nothing made
+    with the old ones is reachable again, ever. A counter kept in the cache was rewritten with
+    the cache's default 300 s expiry, after which it started again at 1 and showed copies made
+    with the old key. Losing the token only returns to copies made with the same credentials.
+    """
+    generation = cache.get(_generation_key(account)) or "0"
+    material = "|".join(
+        (account.base_url, account.login_encrypted, account.api_key_encrypted, str(generation))
+    )
+    return hashlib.sha256(material.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -166,11 +202,10 @@ def invalidate(account: CloudAccount, *names: str) -> None:
 
 
 def forget_account(account: CloudAccount) -> None:
-    """New credentials or URL: nothing cached under the old ones may be shown again."""
-    try:
-        cache.incr(_version_key(account))
-    except ValueError:
-        cache.set(_version_key(account), _version(account) + 1, timeout=None)
+    """New credentials or URL: nothing cached under the old ones may be shown again (a new
+    ciphertext already ensures it; this also covers an account whose stored values did not
+    change, and a removed account)."""
+    cache.set(_generation_key(account), uuid.uuid4().hex, timeout=None)
 
 
 # --- the account's contact state ---------------------------------------------------------------
@@ -214,12 +249,19 @@ BUSY_CACHE_SECONDS = 5
 # How long the request holding the fetch lock may take before another may try; the client's own
 # timeouts end a call well before this.
 LOCK_SECONDS = 60
-WAIT_STEP_SECONDS = 0.05
 # After a failed call, automatic reads (page loads, polls) show the last good copy with the error
 # for a while instead of asking again: a provider that rate limits gets a minute of quiet. Only
 # an explicit "Try again" (refresh) asks sooner.
 BACKOFF_SECONDS = 10
 RATE_LIMITED_BACKOFF_SECONDS = 60
+# Provider calls one process runs at once for the fan-out (`gather`), all requests together.
+# They wait on the network, not the CPU: 25 accounts of two lists each need 50 to take one
+# round trip.
+FETCH_THREADS = 64
+
+# The client's "this account already has as many calls in flight as it may" (servers/cac/):
+# another call is under way, so it is no failure of the provider and starts no back-off.
+_BUSY = getattr(cac_errors, "CacBusy", ())
 
 
 def _fresh_seconds(keys: _ListKeys, data) -> int:
@@ -233,22 +275,38 @@ def _fresh_seconds(keys: _ListKeys, data) -> int:
     return settings.CATCPANEL_CACHE_SECONDS
 
 
-def _wait_seconds() -> float:
-    read = getattr(settings, "CATCPANEL_CAC_READ_TIMEOUT", None) or 30
-    return float(read) + 5
+def _shorten_servers_copy(keys: _ListKeys, seconds: int) -> None:
+    """Tasks and servers are fetched at the same time: a servers copy stored a moment before
+    the tasks copy that shows fresh work must not outlive the busy period either."""
+    if keys.name == "tasks" and seconds < settings.CATCPANEL_CACHE_SECONDS:
+        cache.touch(keys.of("servers").fresh, seconds)
 
 
 def _fetch(
-    account: CloudAccount, name: str, load: Callable[[Any], T], *, refresh: bool = False
+    account: CloudAccount,
+    name: str,
+    load: Callable[[Any], T],
+    *,
+    refresh: bool = False,
+    stale_ok: bool = False,
 ) -> Fetched[T]:
+    """The list: the fresh copy, else one call to the provider (single flight).
+
+    With `stale_ok`, an expired copy comes back at once, marked `expired`, without a call: the
+    page shows it and a follow-up request fetches the fresh one.
+    """
     keys = _keys(account, name)
-    if not refresh and (known := _cached(keys)) is not None:
-        return known
-    # Single flight: one request (thread, worker or replica) asks the provider; the others wait
-    # for its answer in the shared cache instead of spending the account's rate limit.
+    if not refresh:
+        if (known := _cached(keys)) is not None:
+            return known
+        if stale_ok and (last_good := cache.get(keys.last_good)) is not None:
+            data, fetched_at = last_good
+            return Fetched(data=data, fetched_at=fetched_at, expired=True)
+    # Single flight: one request (thread, worker or replica) asks the provider; the others answer
+    # at once with what is known instead of spending the account's rate limit.
     token = uuid.uuid4().hex
     if not shared_lock.acquire(keys.lock, token, LOCK_SECONDS):
-        return _wait_for(keys)
+        return _meanwhile(keys)
     try:
         # The previous holder may have stored its answer between our miss and our win.
         if not refresh and (known := _cached(keys)) is not None:
@@ -270,28 +328,22 @@ def _cached(keys: _ListKeys) -> Fetched | None:
     return None
 
 
-def _wait_for(keys: _ListKeys) -> Fetched:
-    deadline = time.monotonic() + _wait_seconds()
-    while time.monotonic() < deadline:
-        time.sleep(WAIT_STEP_SECONDS)
-        hit = cache.get(keys.fresh)
-        if hit is not None:
-            data, fetched_at = hit
-            return Fetched(data=data, fetched_at=fetched_at)
-        if not shared_lock.held(keys.lock):
-            # The holder finished without a fresh copy (the provider failed): its error was
-            # recorded; show the last good copy with it rather than asking again at once.
-            return _last_good_or_error(keys, _recorded_error(keys))
-    return _last_good_or_error(keys, StillLoading())
+def _meanwhile(keys: _ListKeys) -> Fetched:
+    """While another request asks the provider: the last good copy, or nothing yet. Never a wait.
+
+    A thread that sleeps until another's call ends is a thread the web worker cannot serve with:
+    under load every thread once sat waiting, while the call they waited for (to the demo's
+    sandbox, served by the same workers) queued behind them.
+    """
+    last_good = cache.get(keys.last_good)
+    if last_good is not None:
+        data, fetched_at = last_good
+        return Fetched(data=data, fetched_at=fetched_at, expired=True, pending=True)
+    return Fetched(data=None, pending=True)
 
 
 def _backoff_seconds(error: CacError) -> int:
     return RATE_LIMITED_BACKOFF_SECONDS if isinstance(error, CacRateLimited) else BACKOFF_SECONDS
-
-
-def _recorded_error(keys: _ListKeys) -> CacError:
-    error = cache.get(keys.error)
-    return error if isinstance(error, CacError) else StillLoading()
 
 
 def _last_good_or_error(keys: _ListKeys, error: CacError) -> Fetched:
@@ -310,29 +362,41 @@ def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
         # Kept in the result, the traceback would keep the client's frames (and its open
         # connection) alive until the garbage collector runs: keep only the error itself.
         error = exc.with_traceback(None)
-        record_failure(account, error)
+        if isinstance(error, _BUSY):
+            return _meanwhile(keys)
+        _contact(record_failure, account, error)
         cache.set(keys.error, error, _backoff_seconds(error))
         return _last_good_or_error(keys, error)
     cache.delete(keys.error)
     now = timezone.now()
-    cache.set(keys.fresh, (data, now), _fresh_seconds(keys, data))
+    seconds = _fresh_seconds(keys, data)
+    cache.set(keys.fresh, (data, now), seconds)
     cache.set(keys.last_good, (data, now), LAST_GOOD_SECONDS)
-    record_success(account)
+    _shorten_servers_copy(keys, seconds)
+    _contact(record_success, account)
     return Fetched(data=data, fetched_at=now)
 
 
-def servers_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
-    return _fetch(account, "servers", lambda client: client.list_servers(), refresh=refresh)
+def servers_for(
+    account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
+) -> Fetched[list]:
+    return _fetch(
+        account, "servers", lambda client: client.list_servers(), refresh=refresh, stale_ok=stale_ok
+    )
 
 
-def templates_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
+def templates_for(
+    account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
+) -> Fetched[list]:
     def load(client):
         return sorted(client.list_templates(), key=lambda template: template.name.lower())
 
-    return _fetch(account, "templates", load, refresh=refresh)
+    return _fetch(account, "templates", load, refresh=refresh, stale_ok=stale_ok)
 
 
-def tasks_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
+def tasks_for(
+    account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
+) -> Fetched[list]:
     def load(client):
         tasks = list(client.list_tasks())
         # Pending first, then newest first.
@@ -341,11 +405,148 @@ def tasks_for(account: CloudAccount, *, refresh: bool = False) -> Fetched[list]:
         tasks.sort(key=lambda task: not task.is_pending)
         return tasks
 
-    return _fetch(account, "tasks", load, refresh=refresh)
+    return _fetch(account, "tasks", load, refresh=refresh, stale_ok=stale_ok)
 
 
-def resources_for(account: CloudAccount, *, refresh: bool = False) -> Fetched:
-    return _fetch(account, "resources", lambda client: client.resources(), refresh=refresh)
+def resources_for(
+    account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
+) -> Fetched:
+    return _fetch(
+        account, "resources", lambda client: client.resources(), refresh=refresh, stale_ok=stale_ok
+    )
+
+
+READERS: dict[str, Callable[..., Fetched]] = {
+    "servers": servers_for,
+    "templates": templates_for,
+    "tasks": tasks_for,
+    "resources": resources_for,
+}
+
+
+def fetch_servers(account: CloudAccount) -> Fetched[list]:
+    """The servers list for a background process (a usage sampler) as for a page: the shared
+    copy while it is fresh, else one call that page loads share (single flight). While a page's
+    call is under way it answers `pending` with the last good copy, at once."""
+    return servers_for(account)
+
+
+# --- fan-out: several lists of several accounts in one round trip ------------------------------
+
+# A pool thread does not write the account's contact state itself: it hands the write to the
+# request's thread, which holds the request's database connection (and, in tests, its
+# transaction, which another connection could not write past).
+_deferred = threading.local()
+
+
+def _contact(record, *args) -> None:
+    writes = getattr(_deferred, "writes", None)
+    if writes is None:
+        record(*args)
+    else:
+        writes.append((record, args))
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    # Made on first use, so that each gunicorn worker (forked before) has its own threads.
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(FETCH_THREADS, thread_name_prefix="catcpanel-fetch")
+        return _pool
+
+
+def _per_account_limit(wanted: int) -> int:
+    limit = getattr(settings, "CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", 2)
+    return wanted if limit is None else max(1, int(limit))
+
+
+def gather(
+    wanted: Iterable[tuple[CloudAccount, str]],
+    *,
+    refresh: Iterable[str] = (),
+    stale_ok: bool = False,
+    timeout: float | None = None,
+    stragglers: float | None = None,
+) -> dict[tuple[Any, str], Fetched]:
+    """Several lists of several accounts at once, as {(account.pk, name): Fetched}.
+
+    Accounts run in parallel, and so do an account's lists, at most
+    CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT of them at a time (the rest follow in the same
+    threads): a section then costs one round trip to the provider, not one per list. A list not
+    ready after `timeout` seconds, or `stragglers` seconds after the first account's lists were,
+    is reported `pending`; its call goes on, and its copy lands in the cache for the follow-up
+    request. `refresh` names the lists to ask for even when fresh.
+    """
+    by_account: dict[Any, tuple[CloudAccount, list[str]]] = {}
+    for account, name in wanted:
+        by_account.setdefault(account.pk, (account, []))[1].append(name)
+    again = set(refresh)
+    chains = []
+    for account, names in by_account.values():
+        limit = _per_account_limit(len(names))
+        chains += [(account, names[start::limit]) for start in range(min(limit, len(names)))]
+
+    def read(account, names):
+        return {
+            (account.pk, name): READERS[name](account, refresh=name in again, stale_ok=stale_ok)
+            for name in names
+        }
+
+    def run(account, names):
+        _deferred.writes = []
+        try:
+            return read(account, names), _deferred.writes
+        finally:
+            del _deferred.writes
+            # A pool thread is no request: nothing else would close a connection it opened.
+            connections.close_all()
+
+    results: dict[tuple[Any, str], Fetched] = {}
+    if not chains:
+        return results
+    # Without a deadline this thread runs one chain itself: one hand-over fewer.
+    inline = chains[0] if timeout is None else None
+    pooled = chains[1:] if inline else chains
+    futures = {
+        _executor().submit(run, account, names): (account, names) for account, names in pooled
+    }
+    if inline:
+        results.update(read(*inline))
+    done = _wait(futures, timeout, stragglers)
+    for future, (account, names) in futures.items():
+        if future in done:
+            fetched, writes = future.result()
+            results.update(fetched)
+            for record, args in writes:
+                record(*args)
+        else:
+            # Its "last contact" goes unrecorded this once; its copy still lands in the cache.
+            for name in names:
+                results[account.pk, name] = _meanwhile(_keys(account, name))
+    return results
+
+
+def _wait(futures, timeout: float | None, stragglers: float | None) -> set:
+    if stragglers is None or not futures:
+        return wait_for_futures(futures, timeout=timeout).done
+    deadline = None if timeout is None else time.monotonic() + timeout
+    done, rest = wait_for_futures(futures, timeout=timeout, return_when=FIRST_COMPLETED)
+    if rest and done:
+        left = stragglers if deadline is None else min(stragglers, deadline - time.monotonic())
+        done |= wait_for_futures(rest, timeout=max(left, 0)).done
+    return done
+
+
+class StillLoading(CacError):
+    """Another request is asking the provider for the list, and the copy at hand cannot answer."""
+
+    def __init__(self):
+        super().__init__("Still loading from Cloud at Cost: try again in a moment.")
 
 
 def find_server(account: CloudAccount, server_id: str):
@@ -363,6 +564,8 @@ def find_server(account: CloudAccount, server_id: str):
                 return server
         if fetched.error is not None:
             raise fetched.error
+    if fetched.pending:
+        raise StillLoading()
     return None
 
 

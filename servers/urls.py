@@ -7,6 +7,7 @@ server = account + "servers/<str:server_id>/"
 
 urlpatterns = [
     path("", servers.home, name="home"),
+    path("sections/", servers.sections, name="sections"),
     path("accounts/", accounts.account_list, name="account_list"),
     path("accounts/add/", accounts.account_add, name="account_add"),
     path(account + "edit/", accounts.account_edit, name="account_edit"),

@@ -1,7 +1,10 @@
 """Cached reads against the sandbox over real HTTP."""
 
 import pickle
+import threading
+import time
 from datetime import timedelta
+from urllib.parse import parse_qs
 
 import pytest
 from django.core.cache import cache
@@ -157,3 +160,186 @@ def test_refresh_is_fast_for_a_fresh_task_slow_for_a_long_build_and_off_when_idl
     assert selectors.refresh_seconds([], [task("pending", 90)]) == selectors.SLOW_REFRESH_SECONDS
     assert selectors.refresh_seconds([], [task("completed", 1)]) is None
     assert selectors.refresh_seconds(None, None) is None
+
+
+# --- never waiting for another request's call; expired copies; the cache version -------------
+
+
+def held_by_another_request(account, name="servers"):
+    """Hold the list's single-flight lock, as a request in the middle of its call does."""
+    from servers import cache as shared_lock
+
+    key = selectors._keys(account, name).lock
+    assert shared_lock.acquire(key, "another-request", 60)
+    return key
+
+
+def expire(account, name="servers"):
+    """The copy's cache period is over (its last good copy stays)."""
+    cache.delete(selectors._key(account, name))
+
+
+def test_an_expired_copy_is_shown_at_once_while_another_request_fetches(
+    cac_account, sandbox_calls, settings
+):
+    settings.CATCPANEL_CAC_READ_TIMEOUT = 1  # bounds how long the old code waited
+    good = selectors.servers_for(cac_account)
+    expire(cac_account)
+    held_by_another_request(cac_account)
+    fetched = selectors.servers_for(cac_account)
+    assert fetched.data == good.data and fetched.fetched_at == good.fetched_at
+    assert fetched.error is None  # no "still loading" banner over a list that is on screen
+    assert fetched.pending and fetched.expired and fetched.refreshing
+    assert len(sandbox_calls.of("listservers")) == 1
+
+
+def test_with_nothing_known_a_read_answers_pending_at_once_instead_of_waiting(
+    cac_account, sandbox_calls, settings
+):
+    settings.CATCPANEL_CAC_READ_TIMEOUT = 1
+    held_by_another_request(cac_account)
+    fetched = selectors.servers_for(cac_account)
+    assert fetched.pending and fetched.data is None and fetched.error is None
+    assert sandbox_calls.paths == []
+
+
+def test_stale_ok_returns_the_expired_copy_without_asking(cac_account, sandbox_calls):
+    good = selectors.servers_for(cac_account)
+    expire(cac_account)
+    fetched = selectors.servers_for(cac_account, stale_ok=True)
+    assert fetched.data == good.data and fetched.expired and not fetched.pending
+    assert len(sandbox_calls.of("listservers")) == 1
+    # A read that may not show it old asks, once.
+    assert selectors.servers_for(cac_account).ok
+    assert not selectors.servers_for(cac_account, stale_ok=True).expired
+    assert len(sandbox_calls.of("listservers")) == 2
+
+
+def test_find_server_in_an_expired_copy_while_another_request_fetches(cac_account):
+    good = selectors.servers_for(cac_account)
+    expire(cac_account)
+    held_by_another_request(cac_account)
+    assert selectors.find_server(cac_account, good.data[0].id).id == good.data[0].id
+    # An id the old copy lacks cannot be ruled out until that call ends: no false "not found".
+    with pytest.raises(selectors.StillLoading):
+        selectors.find_server(cac_account, "424242")
+
+
+def test_a_copy_made_with_old_credentials_is_never_shown_again(cac_account, monkeypatch):
+    assert len(selectors.servers_for(cac_account).data) == 8
+    cac_account.set_credentials(api_key="0" * 40)  # a key the provider refuses
+    cac_account.save()
+    selectors.forget_account(cac_account)
+    # Minutes later, every short-lived key has expired; the old copies (kept 7 days) have not.
+    later = time.time() + 301
+    monkeypatch.setattr(time, "time", lambda: later)
+    fetched = selectors.servers_for(cac_account)
+    assert fetched.error is not None
+    assert fetched.data is None and not fetched.stale
+
+
+def test_the_cache_version_does_not_depend_on_a_cache_key_that_can_be_lost(cac_account):
+    selectors.servers_for(cac_account)
+    before = selectors._key(cac_account, "servers")
+    cache.clear()  # an eviction, a flush, an expiry: the copies may go, the version must not vary
+    assert selectors._key(cac_account, "servers") == before
+    cac_account.set_credentials(login="other@example.com")
+    assert selectors._key(cac_account, "servers") != before
+
+
+class InFlight:
+    """The most sandbox API calls in flight at once, over all and per customer login."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.now: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.most_overall = 0
+
+    def started(self, sender, environ=None, **kwargs):
+        if not (environ or {}).get("PATH_INFO", "").startswith("/sandbox/api/"):
+            return
+        login = parse_qs(environ.get("QUERY_STRING", "")).get("login", [""])[0]
+        threading.current_thread().catcpanel_login = login
+        with self.lock:
+            self.now[login] = self.now.get(login, 0) + 1
+            self.most[login] = max(self.most.get(login, 0), self.now[login])
+            self.most_overall = max(self.most_overall, sum(self.now.values()))
+
+    def finished(self, sender, **kwargs):
+        login = getattr(threading.current_thread(), "catcpanel_login", None)
+        if login is None:
+            return
+        del threading.current_thread().catcpanel_login
+        with self.lock:
+            self.now[login] -= 1
+
+
+@pytest.fixture
+def in_flight():
+    from django.core.signals import request_finished, request_started
+
+    counter = InFlight()
+    request_started.connect(counter.started, weak=False)
+    request_finished.connect(counter.finished, weak=False)
+    yield counter
+    request_started.disconnect(counter.started)
+    request_finished.disconnect(counter.finished)
+
+
+def second_account(user, sandbox_api_url):
+    from sandbox.demo import create_demo_customer
+
+    customer = create_demo_customer(login="bob@sandbox.example", task_seconds=0)
+    customer.latency_ms = 300
+    customer.save()
+    account = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
+    account.set_credentials(login=customer.login, api_key=customer.api_key)
+    account.save()
+    return account
+
+
+def test_gather_asks_for_every_list_of_every_account_at_once(
+    cac_account, sandbox_customer, user, sandbox_api_url, in_flight
+):
+    sandbox_customer.latency_ms = 300  # long enough for the calls to overlap
+    sandbox_customer.save()
+    other = second_account(user, sandbox_api_url)
+    wanted = [(account, name) for account in (cac_account, other) for name in ("tasks", "servers")]
+    results = selectors.gather(wanted)
+    assert all(fetched.ok for fetched in results.values())
+    assert len(results[other.pk, "servers"].data) == 8
+    assert in_flight.most_overall == 4
+    assert in_flight.most == {sandbox_customer.login: 2, "bob@sandbox.example": 2}
+
+
+def test_gather_keeps_to_the_per_account_limit(
+    cac_account, sandbox_customer, user, sandbox_api_url, in_flight, settings
+):
+    settings.CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = 1
+    sandbox_customer.latency_ms = 300
+    sandbox_customer.save()
+    other = second_account(user, sandbox_api_url)
+    names = ("tasks", "servers", "templates", "resources")
+    results = selectors.gather(
+        [(account, name) for account in (cac_account, other) for name in names]
+    )
+    assert len(results) == 8 and all(fetched.ok for fetched in results.values())
+    assert in_flight.most == {sandbox_customer.login: 1, "bob@sandbox.example": 1}
+    assert in_flight.most_overall == 2
+
+
+def test_gather_reports_a_list_not_ready_in_time_as_pending(cac_account, sandbox_customer):
+    from servers import cache as shared_lock
+
+    sandbox_customer.latency_ms = 800
+    sandbox_customer.save()
+    results = selectors.gather([(cac_account, "servers")], timeout=0.05)
+    assert results[cac_account.pk, "servers"].pending
+    assert results[cac_account.pk, "servers"].data is None
+    # The call goes on, and its copy lands in the cache for the follow-up request.
+    lock = selectors._keys(cac_account, "servers").lock
+    deadline = time.monotonic() + 20
+    while shared_lock.held(lock) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(selectors.servers_for(cac_account).data) == 8

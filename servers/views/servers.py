@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from urllib.parse import urlencode
 
 from csp.decorators import csp_update
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from servers import permissions, selectors
 from servers.cac.errors import CacError
-from servers.htmx import render_page_or_partial, signin_required
+from servers.htmx import is_htmx, render_page_or_partial, signin_required
 from servers.views.common import is_retry
 
 RECENT_ACTIVITY = 10
@@ -20,19 +22,84 @@ RECENT_ACTIVITY = 10
 CONSOLE_FORM_ACTION = {"form-action": ["https:", "http:"]}
 
 
+# How long a page waits for an account's lists before it shows a placeholder for it (htmx then
+# asks again): at most SECTION_WAIT_SECONDS, and at most STRAGGLER_SECONDS once the first account
+# is ready, so that one slow account does not hold up the others. Lists come in parallel, so
+# this bounds the slowest account, not their sum.
+SECTION_WAIT_SECONDS = 3
+STRAGGLER_SECONDS = 0.5
+SECTION_LISTS = ("tasks", "servers")
+MAX_FOLLOW_UP_ACCOUNTS = 200
+
+
+def _sections(request, accounts, *, page: bool) -> list[dict]:
+    """Every account's section, its two lists fetched for all accounts at once (one round trip).
+
+    A page (`page`) shows an expired copy at once and leaves the fresh one to a follow-up
+    request; an htmx section asks the provider itself when its copy has expired.
+    """
+    wanted = [(account, name) for account in accounts for name in SECTION_LISTS]
+    results = selectors.gather(
+        wanted,
+        refresh=("servers",) if is_retry(request) else (),
+        stale_ok=page,
+        timeout=SECTION_WAIT_SECONDS if page else None,
+        stragglers=STRAGGLER_SECONDS if page else None,
+    )
+    return [
+        _servers_context(
+            request, account, results[account.pk, "tasks"], results[account.pk, "servers"]
+        )
+        for account in accounts
+    ]
+
+
+def _render_sections(request, sections: list[dict]) -> list[dict]:
+    for section in sections:
+        section["html"] = render_to_string("servers/_account_servers.html", section, request)
+    return sections
+
+
 @signin_required
 def home(request):
-    accounts = selectors.accounts_for(request.user)
-    return render(request, "servers/home.html", {"accounts": accounts})
+    accounts = selectors.accounts_with_roles(request.user)
+    # The page waits for the data (about one round trip to the provider, all accounts at once),
+    # so it needs no JavaScript; copies that expired are shown at once and refreshed by one
+    # follow-up request for all of them.
+    sections = _sections(request, accounts, page=True)
+    for section in sections:
+        section["batched"] = section["refreshing"] and not section["pending"]
+    _render_sections(request, sections)
+    follow_up = [section["account"].pk for section in sections if section["batched"]]
+    return render(
+        request,
+        "servers/home.html",
+        {
+            "accounts": accounts,
+            "sections": sections,
+            "follow_up": urlencode([("account", pk) for pk in follow_up]),
+        },
+    )
 
 
-def _servers_context(request, account) -> dict:
+@signin_required
+def sections(request):
+    """The follow-up of a page that showed expired copies: the fresh sections, swapped in place
+    out of band, for every account in one request (one round trip to the provider)."""
+    accounts = []
+    for account_id in request.GET.getlist("account")[:MAX_FOLLOW_UP_ACCOUNTS]:
+        try:
+            accounts.append(permissions.get_account_or_404(request, account_id, permissions.VIEW))
+        except Http404:
+            continue  # removed or unshared since the page was shown: its section stays as it was
+    rendered = _render_sections(request, _sections(request, accounts, page=False))
+    return render(request, "servers/_sections_oob.html", {"sections": rendered})
+
+
+def _servers_context(request, account, tasks, servers) -> dict:
     # Polls read the shared cache like any other request: every tab and user then costs the
     # provider one call per account per cache period (shorter while a fresh task is pending).
     # Only a person's "Try again" asks the provider at once, even while backing off a failure.
-    # Tasks first: how long the servers copy may be kept depends on whether a task is pending.
-    tasks = selectors.tasks_for(account)
-    servers = selectors.servers_for(account, refresh=is_retry(request))
     cloudpro_only = request.GET.get("cloudpro") == "1"
     rows = servers.data or []
     if cloudpro_only:
@@ -48,6 +115,10 @@ def _servers_context(request, account) -> dict:
         "status_counts": sorted(counts.items()),
         "busy": every is not None,
         "refresh_seconds": every,
+        # An expired copy on screen, or nothing yet while another request asks the provider:
+        # ask again (at once, or in a second while that call runs).
+        "refreshing": servers.refreshing or tasks.refreshing,
+        "pending": servers.pending or tasks.pending,
         "pending_ids": pending_ids,
         "cloudpro_only": cloudpro_only,
         "can_operate": can_operate,
@@ -69,11 +140,9 @@ def _rows_key(account, servers, can_operate, cloudpro_only, pending_ids) -> str:
 @signin_required
 def account_servers(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    (context,) = _sections(request, [account], page=not is_htmx(request))
     return render_page_or_partial(
-        request,
-        "servers/account_servers.html",
-        "servers/_account_servers.html",
-        _servers_context(request, account),
+        request, "servers/account_servers.html", "servers/_account_servers.html", context
     )
 
 

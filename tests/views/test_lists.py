@@ -22,11 +22,15 @@ def finish_every_task(customer):
     )
 
 
-def test_home_has_a_filter_box_and_one_lazy_section_per_account(owner, cac_account):
+def test_home_has_a_filter_box_and_every_accounts_servers_in_the_page(owner, cac_account):
     text = owner.get("/").content.decode()
     assert 'id="server-filter"' in text
+    # One request: the page waits for the lists (no JavaScript needed), and nothing is left to
+    # load lazily.
+    assert text.count('data-testid="server-row"') == 8
+    assert "Loading…" not in text and 'hx-trigger="load' not in text
+    # The section still refreshes itself after an action.
     assert f'hx-get="/accounts/{cac_account.pk}/servers/"' in text
-    assert "Loading…" in text
 
 
 def test_account_section_lists_servers_with_status_usage_and_no_passwords(
@@ -295,3 +299,68 @@ def test_a_build_still_running_answers_already_in_progress_and_keeps_the_key(
     assert data["idempotency_key"] in response.content.decode()
     assert sandbox_calls.of("cloudpro/build") == []
     assert not ActionLog.objects.exists()
+
+
+# --- expired copies, other requests' calls, the follow-up ---------------------------------------
+
+
+def expire_section(account):
+    from django.core.cache import cache
+
+    for name in ("servers", "tasks"):
+        cache.delete(selectors._key(account, name))
+
+
+def test_home_shows_expired_copies_at_once_and_one_follow_up_fetches_them(
+    owner, cac_account, sandbox_calls
+):
+    owner.get("/")
+    expire_section(cac_account)
+    sandbox_calls.clear()
+    text = owner.get("/").content.decode()
+    assert text.count('data-testid="server-row"') == 8
+    assert "refreshing…" in text
+    assert sandbox_calls.paths == []  # shown from the last good copy, without waiting
+    follow_up = text.split('hx-get="/sections/?')[1].split('"')[0].replace("&amp;", "&")
+    assert f"account={cac_account.pk}" in follow_up
+    fresh = owner.get(f"/sections/?{follow_up}", **HTMX).content.decode()
+    assert f'id="servers-{cac_account.pk}" hx-swap-oob="innerHTML"' in fresh
+    assert fresh.count('data-testid="server-row"') == 8 and "refreshing…" not in fresh
+    assert sorted(sandbox_calls.paths) == ["listservers.php", "listtasks.php"]
+
+
+def test_the_follow_up_skips_accounts_the_user_cannot_see(owner, outsider, cac_account):
+    assert b"servers-" not in outsider.get(f"/sections/?account={cac_account.pk}", **HTMX).content
+
+
+def hold(account, name):
+    from servers import cache as shared_lock
+
+    assert shared_lock.acquire(selectors._keys(account, name).lock, "another-request", 60)
+
+
+def test_a_section_shows_its_expired_copy_without_a_banner_while_another_request_fetches(
+    owner, cac_account, settings
+):
+    settings.CATCPANEL_CAC_READ_TIMEOUT = 1  # bounds how long the old code waited
+    section = f"/accounts/{cac_account.pk}/servers/"
+    owner.get(section, **HTMX)
+    expire_section(cac_account)
+    hold(cac_account, "servers")
+    text = owner.get(section, **HTMX).content.decode()
+    assert text.count('data-testid="server-row"') == 8
+    assert "account-error" not in text and "Still loading" not in text
+    # It asks again in a second, when that call has ended.
+    assert 'hx-trigger="load delay:1s"' in text
+
+
+def test_a_section_with_nothing_known_yet_answers_at_once_with_a_placeholder(
+    owner, cac_account, sandbox_calls, settings
+):
+    settings.CATCPANEL_CAC_READ_TIMEOUT = 1
+    hold(cac_account, "servers")
+    hold(cac_account, "tasks")
+    text = owner.get(f"/accounts/{cac_account.pk}/servers/", **HTMX).content.decode()
+    assert 'data-testid="section-loading"' in text and "account-error" not in text
+    assert 'hx-trigger="load delay:1s"' in text
+    assert sandbox_calls.paths == []

@@ -30,17 +30,29 @@ def queries(client, url: str, **headers) -> int:
 
 
 def section_queries(client, account) -> tuple[int, int]:
-    """(queries with the lists fetched from the provider, queries with them cached)."""
+    """(queries of a section asked twice with its lists cached, of the first of them).
+
+    The lists are fetched first: a cold section's count would include the sandbox's own
+    queries (it runs in the same test database), in whichever thread made the call.
+    """
     url = f"/accounts/{account.pk}/servers/"
+    client.get(url, **HTMX)
     return queries(client, url, **HTMX), queries(client, url, **HTMX)
+
+
+def home_queries(client) -> int:
+    """Queries of the home page with its lists cached (a cold one also counts the sandbox's own
+    queries, which run in the same test database)."""
+    queries(client, "/")
+    return queries(client, "/")
 
 
 def test_the_home_page_costs_the_same_for_one_account_or_six(owner, user, sandbox_api_url):
     add_account(user, sandbox_api_url, "first")
-    one = queries(owner, "/")
+    one = home_queries(owner)
     for number in range(5):
         add_account(user, sandbox_api_url, f"more-{number}")
-    assert queries(owner, "/") == one
+    assert home_queries(owner) == one
 
 
 def test_a_section_costs_the_same_for_8_servers_or_48(owner, user, sandbox_api_url):
@@ -60,9 +72,9 @@ def test_a_members_pages_cost_the_same_for_one_shared_account_or_four(
     client.force_login(member)
     first = add_account(user, sandbox_api_url, "shared-0")
     Membership.objects.create(account=first, user=member, role="operator")
-    home, section = queries(client, "/"), section_queries(client, first)
+    home, section = home_queries(client), section_queries(client, first)
     for number in range(1, 4):
         account = add_account(user, sandbox_api_url, f"shared-{number}")
         Membership.objects.create(account=account, user=member, role="viewer")
-    assert queries(client, "/") == home
+    assert home_queries(client) == home
     assert section_queries(client, account)[1] <= section[1]

@@ -48,6 +48,7 @@ class Rule:
 
 MATRIX: dict[str, dict[str, Rule]] = {
     "home": {"GET": Rule(SIGNED_IN, 200)},
+    "sections": {"GET": Rule(SIGNED_IN, 200)},
     "account_list": {"GET": Rule(SIGNED_IN, 200)},
     "account_add": {"GET": Rule(SIGNED_IN, 200), "POST": Rule(SIGNED_IN, 200, {"name": ""})},
     "account_edit": {"GET": Rule(MANAGE, 200), "POST": Rule(MANAGE, 200, {"name": ""})},
