@@ -11,6 +11,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
     # allauth mounts two-factor setup (auth/2fa/) itself once allauth.mfa is installed.
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
