@@ -1,6 +1,16 @@
 from django.urls import path
 
-from servers.views import accounts, actions, activity, invitations, lists, members, secrets, servers
+from servers.views import (
+    accounts,
+    actions,
+    activity,
+    bulk,
+    invitations,
+    lists,
+    members,
+    secrets,
+    servers,
+)
 
 account = "accounts/<uuid:account_id>/"
 server = account + "servers/<str:server_id>/"
@@ -8,6 +18,7 @@ server = account + "servers/<str:server_id>/"
 urlpatterns = [
     path("", servers.home, name="home"),
     path("sections/", servers.sections, name="sections"),
+    path("bulk/power/", bulk.bulk_power, name="bulk_power"),
     path("accounts/", accounts.account_list, name="account_list"),
     path("accounts/add/", accounts.account_add, name="account_add"),
     path(account + "edit/", accounts.account_edit, name="account_edit"),

@@ -3,6 +3,7 @@
 from django import template
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -55,22 +56,95 @@ def whole(value) -> str:
         return ""
 
 
+# Usage turns amber at USAGE_WARN % and red at USAGE_BAD % (docs/ui.md): below 75 % a server
+# has room; from 90 % it is about to run out (a full disk stops it, a full RAM swaps).
+USAGE_WARN = 75
+USAGE_BAD = 90
+
+
+def usage_level(percent) -> str:
+    """'ok', 'warn' or 'bad' for a usage percent (the meter's colour, and the text's)."""
+    try:
+        value = float(percent)
+    except (TypeError, ValueError):
+        return "ok"
+    if value >= USAGE_BAD:
+        return "bad"
+    return "warn" if value >= USAGE_WARN else "ok"
+
+
+# A <meter> with optimum below `low` is green up to `low`, amber up to `high`, red above it
+# (Chromium counts `low` and `high` themselves in the better region): one below each threshold
+# makes the bar agree with usage_level() for whole percents.
+_METER = (
+    '<div class="usage-item level-{}"><span class="usage-label">{} <span class="usage-value">'
+    '{}%</span></span><meter min="0" max="100" low="{}" high="{}" optimum="0" value="{}" '
+    'aria-label="{} usage">{}%</meter></div>'
+)
+
+
 @register.simple_tag
 def server_usage(server):
-    """A server row's usage cell: CPU, RAM and disk, each with a meter and its percent. Built in
+    """A server row's usage cell: CPU, RAM and disk, each a small meter with its percent. Built in
     Python for the same reason as the badges."""
     lines = (
-        (f"CPU {server.cpu}", whole(server.cpu_percent), 85),
-        (f"RAM {server.ram} MB", whole(server.ram_percent), 85),
-        (f"Disk {server.storage} GB", whole(server.disk_percent), 90),
+        ("CPU", whole(server.cpu_percent) or "0"),
+        ("RAM", whole(server.ram_percent) or "0"),
+        ("Disk", whole(server.disk_percent) or "0"),
     )
-    return format_html_join(
+    warn, bad = USAGE_WARN - 1, USAGE_BAD - 1
+    items = format_html_join(
         "",
-        '<div class="usage-line"><span class="usage-label">{}</span>'
-        '<meter min="0" max="100" value="{}" high="{}" optimum="10">{}%</meter>'
-        '<span class="usage-value">{}%</span></div>',
-        ((label, number, high, number, number) for label, number, high in lines),
+        _METER,
+        ((usage_level(n), label, n, warn, bad, n, label, n) for label, n in lines),
     )
+    return format_html('<div class="usage-mini">{}</div>', items)
+
+
+@register.filter
+def level(percent) -> str:
+    return usage_level(percent)
+
+
+@register.simple_tag
+def usage_meter(percent, label):
+    """One meter on the server page, with the same colours as the list's."""
+    number = whole(percent) or "0"
+    return format_html(
+        '<meter class="level-{}" min="0" max="100" low="{}" high="{}" optimum="0" value="{}" '
+        'aria-label="{} usage">{}%</meter>',
+        usage_level(number),
+        USAGE_WARN - 1,
+        USAGE_BAD - 1,
+        number,
+        label,
+        number,
+    )
+
+
+def memory(megabytes) -> str:
+    """RAM for people: '512 MB', '4 GB', '1.5 GB'."""
+    try:
+        value = int(megabytes)
+    except (TypeError, ValueError):
+        return ""
+    if value < 1024:
+        return f"{value} MB"
+    gigabytes = value / 1024
+    return f"{gigabytes:.0f} GB" if gigabytes == int(gigabytes) else f"{gigabytes:.1f} GB"
+
+
+@register.filter
+def specs(server) -> str:
+    """'4 vCPU · 4 GB · 20 GB': cores, RAM and disk in one short line."""
+    parts = []
+    if server.cpu:
+        parts.append(f"{server.cpu} vCPU")
+    if server.ram:
+        parts.append(memory(server.ram))
+    if server.storage:
+        parts.append(f"{server.storage} GB")
+    return " · ".join(parts)
 
 
 @register.filter
@@ -144,3 +218,70 @@ def params(values) -> str:
             for key, value in values.items()
         )
     return str(values)
+
+
+@register.filter
+def ip_key(ip: str) -> str:
+    """An IPv4 address as a string that sorts in numeric order ('10.0.0.9' before '10.0.0.10')."""
+    parts = (ip or "").split(".")
+    if len(parts) == 4 and all(part.isdigit() for part in parts):
+        return ".".join(f"{int(part):03d}" for part in parts)
+    return ip or ""
+
+
+@register.filter
+def peak_usage(server) -> int:
+    """The highest of CPU, RAM and disk usage: what the list sorts 'Usage' by."""
+    return round(max(server.cpu_percent, server.ram_percent, server.disk_percent))
+
+
+COPY_ICON = (
+    '<svg viewBox="0 0 16 16" aria-hidden="true" focusable="false"><rect x="5" y="5" width="9" '
+    'height="9" rx="1.5" fill="none" stroke="currentColor" stroke-width="1.5"/><path d="M11 3.5V3'
+    'a1 1 0 0 0-1-1H3a1 1 0 0 0-1 1v7a1 1 0 0 0 1 1h.5" fill="none" stroke="currentColor" '
+    'stroke-width="1.5"/></svg>'
+)
+
+
+@register.simple_tag
+def copy_button(value, what: str):
+    """A button that copies `value` (app.js); its accessible name starts with "Copy"."""
+    return format_html(
+        '<button type="button" class="btn btn-icon copy-btn" data-copy="{}" aria-label="Copy {}"'
+        ' title="Copy {}" data-testid="copy">{}</button>',
+        value,
+        what,
+        what,
+        mark_safe(COPY_ICON),  # noqa: S308 (a constant)
+    )
+
+
+@register.simple_tag(takes_context=True)
+def can_operate_any(context, accounts) -> bool:
+    """Whether the signed-in user may power servers on at least one of `accounts` (bulk bar)."""
+    from servers import permissions
+
+    user = context["request"].user
+    return any(
+        permissions.has_capability(user, account, permissions.OPERATE) for account in accounts
+    )
+
+
+@register.filter
+def stamp(moment):
+    """A time in the viewer's zone, with the zone's name: '2026-12-02 09:14:03 Europe/Paris'."""
+    if not moment:
+        return ""
+    local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
+    return format_html(
+        '<time datetime="{}">{}</time> <span class="tz">{}</span>',
+        moment.isoformat(),
+        local.strftime("%Y-%m-%d %H:%M:%S"),
+        timezone.get_current_timezone_name(),
+    )
+
+
+@register.simple_tag
+def first_pending(tasks):
+    """The first of a server's tasks that the provider still reports pending, or None."""
+    return next((task for task in tasks or [] if getattr(task, "is_pending", False)), None)

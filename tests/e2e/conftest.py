@@ -92,12 +92,23 @@ def accept_dialog(dialog):
 
 @pytest.fixture
 def page(page):
-    """Every page accepts hx-confirm dialogs: Playwright dismisses them unless told otherwise.
-
-    A test that wants to say "no" removes `accept_dialog` and adds its own handler.
-    """
+    """Every page accepts the browser's own dialogs, should one appear: the panel asks in its own
+    <dialog> (see `confirm`), and a browser dialog left open would hang the test instead."""
     page.on("dialog", accept_dialog)
     return page
+
+
+def confirm(page, ok=None):
+    """Say yes in the page's own confirmation dialog (optionally checking its button's words)."""
+    from playwright.sync_api import expect
+
+    button = page.get_by_test_id("confirm-ok")
+    expect(page.get_by_test_id("confirm-dialog")).to_be_visible()
+    expect(button).to_be_focused()
+    if ok:
+        expect(button).to_have_text(ok)
+    button.click()
+    expect(page.get_by_test_id("confirm-dialog")).to_be_hidden()
 
 
 def sign_in(page, live_server, user, password=None):

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 
 from sandbox.models import SandboxServer
 from servers.models import ActionLog
-from tests.e2e.conftest import toast
+from tests.e2e.conftest import confirm, toast
 
 
 def test_every_step_is_in_the_activity(signed_in_page, live_server, cac_account):
@@ -35,6 +35,7 @@ def test_every_step_is_in_the_activity(signed_in_page, live_server, cac_account)
     expect(page.locator("dd[data-field=mode]")).to_have_text("Safe")
     with refreshed():
         page.get_by_test_id("power-off").click()
+        confirm(page)
     expect(toast(page, "success").filter(has_text="task")).to_be_visible()
     with page.context.expect_page() as new_tab:
         page.get_by_test_id("console").click()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 from sandbox import services as sandbox
 from sandbox.models import SandboxServer
 from servers.models import ActionLog, CloudAccount
-from tests.e2e.conftest import toast
+from tests.e2e.conftest import confirm, toast
 
 
 def open_detail(page, live_server, account, label):
@@ -28,6 +28,7 @@ def test_a_provider_refusal_is_a_toast_with_its_code(
     sandbox.power(sandbox_customer, server.sid, "reset")
 
     page.get_by_test_id("power-off").click()
+    confirm(page)
 
     error = toast(page, "error")
     expect(error).to_contain_text("105")
@@ -43,6 +44,7 @@ def test_an_htmx_error_response_is_shown_as_a_toast(signed_in_page, live_server,
     CloudAccount.objects.filter(pk=cac_account.pk).delete()
 
     page.get_by_test_id("reset").click()
+    confirm(page)
 
     expect(toast(page, "error")).to_contain_text(re.compile("not found", re.IGNORECASE))
     assert not ActionLog.objects.filter(action="reset").exists()
@@ -57,6 +59,7 @@ def test_an_expired_session_sends_the_whole_page_to_sign_in(
     page.context.clear_cookies(name="sessionid")
 
     page.get_by_test_id("reset").click()
+    confirm(page)
 
     expect(page).to_have_url(re.compile(re.escape(live_server.url + "/auth/login/?next=")))
     expect(page.locator("input[name=password]")).to_be_visible()

@@ -28,8 +28,10 @@ def test_the_servers_page_fits_a_phone(phone_page, live_server, cac_account):
 
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
     web = page.locator('[data-testid=server-row][data-server-name="web-01"]')
-    web.get_by_role("button", name="Reset").scroll_into_view_if_needed()
+    web.get_by_test_id("power-menu").scroll_into_view_if_needed()
+    web.get_by_test_id("power-menu").click()
     expect(web.get_by_role("button", name="Reset")).to_be_in_viewport()
+    assert page.evaluate(NO_SIDEWAYS_SCROLL)
 
 
 @pytest.mark.parametrize("width", [800, 961, 1024, 1200])

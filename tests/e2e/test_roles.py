@@ -6,7 +6,7 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from servers.models import ActionLog, Membership
-from tests.e2e.conftest import server_row, toast
+from tests.e2e.conftest import confirm, server_row, toast
 from tests.security.identity import hand_session
 
 
@@ -52,6 +52,7 @@ def test_an_operator_powers_a_server_but_cannot_build(
     row = server_row(page, "web-01")
     expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
     row.get_by_test_id("power-off").click()
+    confirm(page)
     expect(toast(page, "success")).to_contain_text("Power off sent to web-01")
     expect(row.locator("[data-testid=status]")).to_contain_text("Powered Off")
     log = ActionLog.objects.get(action="poweroff")

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from sandbox.models import SandboxServer
 from servers.models import ActionLog
-from tests.e2e.conftest import toast
+from tests.e2e.conftest import confirm, toast
 
 
 def open_detail(page, live_server, account, label):
@@ -110,6 +110,7 @@ def test_a_button_is_disabled_while_its_request_is_in_flight(
     expect(reset).to_be_enabled()
 
     reset.click()
+    confirm(page, "Reset")
 
     expect(reset).to_be_disabled()
     expect(toast(page, "success")).to_contain_text("task")

@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from sandbox.demo import create_demo_customer
 from sandbox.models import SandboxCustomer, SandboxServer
 from servers.models import ActionLog, CloudAccount
-from tests.e2e.conftest import POLLED_MS, accept_dialog, server_row, toast
+from tests.e2e.conftest import POLLED_MS, confirm, server_row, toast
 
 DEMO_SERVER_COUNT = 8
 
@@ -72,36 +72,32 @@ def test_power_off_asks_first_then_the_task_completes_and_the_status_changes(
     sandbox_customer.task_seconds = 2
     sandbox_customer.save(update_fields=["task_seconds"])
     page = signed_in_page
-    asked = []
-    page.on("dialog", lambda dialog: asked.append(dialog.message))
     page.goto(live_server.url + "/")
     row = server_row(page, "web-01")
     status = row.locator("[data-testid=status]")
     expect(status).to_contain_text("Powered On")
 
+    # The server is on: its one visible power control is the one that makes sense now.
     row.get_by_role("button", name="Power off").click()
+    expect(page.locator("#confirm-text")).to_contain_text("Power off web-01?")
+    confirm(page, "Power off")
 
     expect(toast(page, "success")).to_contain_text("task")
     success_text = toast(page, "success").inner_text()
-    assert asked and "web-01" in asked[0]
     expect(row.get_by_text("task pending")).to_be_visible()
     expect(status).to_contain_text("Powered Off", timeout=POLLED_MS)
     expect(row.get_by_text("task pending")).to_be_hidden()
+    # Now off, the row offers power on instead.
+    expect(row.get_by_role("button", name="Power on")).to_be_visible()
     log = ActionLog.objects.get(action="poweroff")
     assert (log.server_name, log.outcome, log.user_name) == ("web-01", "success", "alice")
     assert log.task_id and log.task_id in success_text
 
 
-def test_power_off_not_confirmed_sends_nothing(signed_in_page, live_server, cac_account):
+def test_power_off_cancelled_with_escape_sends_nothing(signed_in_page, live_server, cac_account):
     page = signed_in_page
-    page.remove_listener("dialog", accept_dialog)
-    asked = []
-
-    def say_no(dialog):
-        asked.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", say_no)
+    asked_the_browser = []
+    page.on("dialog", lambda dialog: asked_the_browser.append(dialog.message))
     posts = []
     page.on(
         "request", lambda request: posts.append(request.url) if request.method == "POST" else None
@@ -110,14 +106,36 @@ def test_power_off_not_confirmed_sends_nothing(signed_in_page, live_server, cac_
     row = server_row(page, "web-01")
     expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
 
-    row.get_by_role("button", name="Power off").click()
-    # confirm() runs inside the click handler: once the page answers this, htmx has decided.
+    # Keyboard only: focus the button, Enter opens the page's dialog with focus on its confirm
+    # button, Esc closes it and gives the focus back.
+    row.get_by_role("button", name="Power off").focus()
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("confirm-dialog")).to_be_visible()
+    expect(page.get_by_test_id("confirm-ok")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_test_id("confirm-dialog")).to_be_hidden()
+    expect(row.get_by_role("button", name="Power off")).to_be_focused()
     page.evaluate("1")
 
-    assert len(asked) == 1
+    assert asked_the_browser == []  # not the browser's confirm()
     assert posts == []
     assert not ActionLog.objects.exists()
     expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
+
+
+def test_reset_from_the_rows_menu_is_one_keyboard_step_after_the_menu(
+    signed_in_page, live_server, cac_account
+):
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+    row = server_row(page, "web-01")
+    row.get_by_test_id("power-menu").click()
+    row.get_by_role("button", name="Reset").click()
+    expect(page.get_by_test_id("confirm-ok")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    expect(toast(page, "success")).to_contain_text("Reset sent to web-01")
+    assert ActionLog.objects.get().action == "reset"
 
 
 def second_account(user, sandbox_api_url, name, **switches):

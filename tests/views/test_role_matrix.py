@@ -5,7 +5,7 @@ The list of URLs comes from the URL configuration: a named URL without an entry 
 
 Excluded, on purpose: allauth's pages (sign-in, sign-up, two-factor: their own tests), the admin
 (staff only, behind allauth's sign-in), the sandbox (a test double of the provider) and /healthz
-(public by design, for load balancers).
+(public by design, for load balancers), /favicon.ico (public, an icon).
 
 Each entry names the capability a method needs (or who else it serves) and the status an allowed
 role gets. A POST that would really act sends invalid or harmless data: the permission check runs
@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 EXCLUDED_NAMESPACES = {"admin", "sandbox"}
 EXCLUDED_PREFIXES = ("auth/",)  # allauth
-EXCLUDED_NAMES = {"healthz"}
+EXCLUDED_NAMES = {"healthz", "favicon"}  # public by design
 
 # Destructive actions by the owner come last, so that the roles before them see the account.
 ROLES = ("anonymous", "outsider", "viewer", "operator", "manager", "owner")
@@ -49,6 +49,8 @@ class Rule:
 MATRIX: dict[str, dict[str, Rule]] = {
     "home": {"GET": Rule(SIGNED_IN, 200)},
     "sections": {"GET": Rule(SIGNED_IN, 200)},
+    # Each server's account is checked on its own row (tests/views/test_bulk.py).
+    "bulk_power": {"POST": Rule(SIGNED_IN, 400)},
     "account_list": {"GET": Rule(SIGNED_IN, 200)},
     "account_add": {"GET": Rule(SIGNED_IN, 200), "POST": Rule(SIGNED_IN, 200, {"name": ""})},
     "account_edit": {"GET": Rule(MANAGE, 200), "POST": Rule(MANAGE, 200, {"name": ""})},
