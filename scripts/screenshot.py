@@ -5,7 +5,8 @@
 
 Without --url it runs `migrate` and `seed_demo` in a temporary data directory, serves the app with
 `runserver` on a free 127.0.0.1 port (DEBUG on, the built-in sandbox behind the demo account), signs
-in as the demo user with Debian's Chromium and saves docs/screenshots/servers.png. Nothing it starts
+in as the demo user with Debian's Chromium and saves docs/screenshots/servers.png (with --readme:
+the README's set, desktop, phone, dark and a server page). Nothing it starts
 outlives it, and your own data directory is never touched.
 """
 
@@ -106,9 +107,21 @@ def demo_server():
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def shoot(url: str, username: str, password: str, out: Path, width: int, dark: bool) -> None:
+# The README's pictures: (file name, width, height, dark, what) where "what" is the servers page
+# or the first server's page.
+README_SET = (
+    ("servers.png", 1280, 800, False, "servers"),
+    ("servers-phone.png", 390, 844, False, "servers"),
+    ("servers-dark.png", 1280, 800, True, "servers"),
+    ("server.png", 1280, 900, False, "server"),
+)
+
+
+def shoot(url: str, username: str, password: str, shots) -> list[Path]:
+    """Sign in once per shot's context and save each picture; return the files written."""
     from playwright.sync_api import sync_playwright
 
+    saved = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -122,31 +135,43 @@ def shoot(url: str, username: str, password: str, out: Path, width: int, dark: b
             ],
         )
         try:
-            context = browser.new_context(
-                viewport={"width": width, "height": 800},
-                device_scale_factor=1,
-                color_scheme="dark" if dark else "light",
-            )
-            page = context.new_page()
-            page.goto(url + "/auth/login/")
-            page.fill("input[name=login]", username)
-            page.fill("input[name=password]", password)
-            page.locator("form").filter(has=page.locator("input[name=password]")).locator(
-                "button[type=submit]"
-            ).click()
-            page.wait_for_url(url + "/")
-            # Load the page afresh: the "signed in" toast would cover part of the picture.
-            page.goto(url + "/")
-            # Each account's servers arrive by htmx after the page: wait for them, not a clock.
-            with contextlib.suppress(Exception):
-                page.locator("[data-testid=server-row]").first.wait_for(timeout=15_000)
-            with contextlib.suppress(Exception):
-                page.get_by_text("Loading…").first.wait_for(state="hidden", timeout=15_000)
-            page.mouse.move(0, 0)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(out), full_page=True, animations="disabled")
+            for out, width, height, dark, what in shots:
+                context = browser.new_context(
+                    viewport={"width": width, "height": height},
+                    device_scale_factor=1,
+                    color_scheme="dark" if dark else "light",
+                    timezone_id="UTC",
+                )
+                page = context.new_page()
+                sign_in(page, url, username, password)
+                if what == "server":
+                    page.locator(".server-link").first.click()
+                    page.locator("h1#server-name").wait_for(timeout=15_000)
+                page.mouse.move(0, 0)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(out), full_page=what == "servers", animations="disabled")
+                saved.append(out)
+                context.close()
         finally:
             browser.close()
+    return saved
+
+
+def sign_in(page, url: str, username: str, password: str) -> None:
+    page.goto(url + "/auth/login/")
+    page.fill("input[name=login]", username)
+    page.fill("input[name=password]", password)
+    page.locator("form").filter(has=page.locator("input[name=password]")).locator(
+        "button[type=submit]"
+    ).click()
+    page.wait_for_url(url + "/")
+    # Load the page afresh: the "signed in" toast would cover part of the picture.
+    page.goto(url + "/")
+    # Each account's servers arrive by htmx after the page: wait for them, not a clock.
+    with contextlib.suppress(Exception):
+        page.locator("[data-testid=server-row]").first.wait_for(timeout=15_000)
+    with contextlib.suppress(Exception):
+        page.get_by_text("Loading…").first.wait_for(state="hidden", timeout=15_000)
 
 
 def main() -> None:
@@ -157,18 +182,28 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--width", type=int, default=1280)
     parser.add_argument("--dark", action="store_true", help="the dark theme")
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="the README's set (desktop, phone, dark, server page) into docs/screenshots/",
+    )
     args = parser.parse_args()
 
     if not os.access(CHROMIUM, os.X_OK):
         sys.exit(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium).")
+    if args.readme:
+        shots = [(DEFAULT_OUT.parent / name, *rest) for name, *rest in README_SET]
+    else:
+        shots = [(args.out, args.width, 800, args.dark, "servers")]
     if args.url:
         if not args.password:
             parser.error("--password is required with --url")
-        shoot(args.url.rstrip("/"), args.username, args.password, args.out, args.width, args.dark)
+        saved = shoot(args.url.rstrip("/"), args.username, args.password, shots)
     else:
         with demo_server() as (url, username, password):
-            shoot(url, username, password, args.out, args.width, args.dark)
-    print(f"saved {args.out}")
+            saved = shoot(url, username, password, shots)
+    for path in saved:
+        print(f"saved {path}")
 
 
 if __name__ == "__main__":
