@@ -7,7 +7,8 @@ service (`services.power`): the same lock, ActionLog row and cache invalidation 
 
 Pacing: per account, at most CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT calls are in flight and two
 calls start at least CATCPANEL_BULK_INTERVAL seconds apart (the provider rate-limits each key and
-never published its numbers, REALITY.md); accounts run side by side. Results come back in the order
+never published its numbers, REALITY.md); accounts run side by side, at most CATCPANEL_BULK_WORKERS
+calls in all. Results come back in the order
 they finish, so the page can show each row as it completes.
 """
 
@@ -32,12 +33,18 @@ from servers.cac.errors import CacError
 MAX_SELECTION = 500
 DEFAULT_CONCURRENCY = 2
 DEFAULT_INTERVAL = 0.5
+# All accounts together: the threads one bulk request may keep busy in its web worker.
+DEFAULT_WORKERS = 8
 
 
 def concurrency() -> int:
     return max(
         1, int(getattr(settings, "CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", DEFAULT_CONCURRENCY))
     )
+
+
+def total_workers() -> int:
+    return max(1, int(getattr(settings, "CATCPANEL_BULK_WORKERS", DEFAULT_WORKERS)))
 
 
 def interval() -> float:
@@ -139,13 +146,14 @@ class _Pacer:
             time.sleep(start - now)
 
 
-def _call(user, action: str, target: Target, pacer: _Pacer) -> Result:
+def _call(user, action: str, target: Target, pacer: _Pacer, gate: threading.Semaphore) -> Result:
     from servers.htmx import account_event
 
     event = account_event(target.account)
-    pacer.wait()
     try:
-        log = services.power(target.account, user, target.server, action)
+        with gate:
+            pacer.wait()
+            log = services.power(target.account, user, target.server, action)
     except CacError as error:
         return Result(target.key, target.name, False, selectors.describe_error(error), event)
     except services.ServiceError as error:
@@ -164,6 +172,7 @@ def run(user, bulk: Plan) -> Iterator[Result]:
         return
     done: queue.Queue[Result] = queue.Queue()
     width, gap = concurrency(), interval()
+    gate = threading.BoundedSemaphore(total_workers())
     pools = []
 
     def report(future, target):
@@ -178,7 +187,7 @@ def run(user, bulk: Plan) -> Iterator[Result]:
         pool = ThreadPoolExecutor(max_workers=min(width, len(targets)))
         pools.append(pool)
         for target in targets:
-            future = pool.submit(_call, user, bulk.action, target, pacer)
+            future = pool.submit(_call, user, bulk.action, target, pacer, gate)
             future.add_done_callback(lambda future, target=target: report(future, target))
     try:
         for _ in range(len(bulk.targets)):
