@@ -429,6 +429,15 @@
     applyFilter();
   }
   document.addEventListener("htmx:afterSwap", refreshList);
+  document.addEventListener("htmx:oobAfterSwap", refreshList);
+  // The page's follow-up request swaps fresh sections in out of band: not over a selection the
+  // person is making or a menu they opened (the next refresh catches up).
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    const target = event.detail && event.detail.target;
+    if (target && target.querySelector && target.querySelector(".row-select:checked, details.menu[open], .row-result")) {
+      event.detail.shouldSwap = false;
+    }
+  });
   document.addEventListener("DOMContentLoaded", function () {
     // Toasts rendered with the page (after a redirect) fade like the others.
     document.querySelectorAll("#toasts .toast").forEach(function (item) {
