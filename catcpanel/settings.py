@@ -249,6 +249,19 @@ CATCPANEL_CAC_READ_TIMEOUT = env.float("CATCPANEL_CAC_READ_TIMEOUT", default=20.
 CATCPANEL_CACHE_SECONDS = env.int("CATCPANEL_CACHE_SECONDS", default=30)
 # GET retries on 502/503/504 wait this long, doubling each time (or what Retry-After asks, capped).
 CATCPANEL_CAC_RETRY_BACKOFF = env.float("CATCPANEL_CAC_RETRY_BACKOFF", default=0.5)
+# Where an account's API key may be sent (servers/cac/addresses.py): host names or host:port,
+# comma-separated; a bare host matches any port. Empty: panel.cloudatcost.com (https, public
+# addresses only), plus the sandbox under SITE_URL when it is mounted. Hosts listed here may use
+# plain http and resolve to private addresses.
+CATCPANEL_API_HOSTS = env.list("CATCPANEL_API_HOSTS", default=[])
+# Every provider call ends within this many seconds, retries included, however slowly the answer
+# trickles in (below gunicorn's 60 s timeout, so the worker is never killed mid-call).
+CATCPANEL_CAC_TOTAL_TIMEOUT = env.float("CATCPANEL_CAC_TOTAL_TIMEOUT", default=30.0)
+# The largest answer read: listservers is about 1 kB per server, so 8 MB is several thousand.
+CATCPANEL_CAC_MAX_ANSWER_BYTES = env.int("CATCPANEL_CAC_MAX_ANSWER_BYTES", default=8_000_000)
+# Provider calls one account may have in flight per process (each holds a worker thread); one
+# more fails at once with "busy". 0: no limit.
+CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = env.int("CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", default=2)
 
 # -------------------------------------------------------------------------------------------------
 # The background worker (history/, `manage.py run_huey`, `docker/entrypoint.sh worker`): usage

@@ -62,7 +62,14 @@ class CloudAccount(models.Model):
     def client(self):
         from servers.cac.client import CacClient
 
-        return CacClient(base_url=self.base_url, login=self.login, api_key=self.api_key)
+        return CacClient(
+            base_url=self.base_url,
+            login=self.login,
+            api_key=self.api_key,
+            # One account's slow provider holds at most CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT
+            # worker threads.
+            concurrency_key=str(self.pk) if self.pk else None,
+        )
 
 
 class ActionLog(models.Model):

@@ -11,6 +11,12 @@ from urllib.parse import urlsplit
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CATCPANEL_SANDBOX", "true")
+# The sandbox runs on 127.0.0.1 (live_server, random ports); the client's failure tests talk to
+# made-up hosts through `responses`. Listed explicitly, they may use http and loopback.
+os.environ.setdefault(
+    "CATCPANEL_API_HOSTS",
+    "127.0.0.1,localhost,testserver,cac.example.test,cac.example,panel.example.test",
+)
 
 # pytest-xdist runs the suite in several processes that inherit this one's environment: each gets
 # its own data folder (SQLite, file cache) and its own Redis database, since a test's cache.clear()

@@ -23,15 +23,17 @@ from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from servers.cac import errors
+from servers.cac import addresses, errors, transport
 from servers.cac.errors import CacError
 from servers.cac.models import (
     ActionResult,
     Resources,
     Server,
+    ServerList,
     ServerSecrets,
     Task,
     Template,
@@ -81,6 +83,9 @@ class CacClient:
         connect_timeout: float | None = None,
         read_timeout: float | None = None,
         retry_backoff: float | None = None,
+        total_timeout: float | None = None,
+        max_answer_bytes: int | None = None,
+        concurrency_key: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         base_url = (base_url or DEFAULT_BASE_URL).strip()
@@ -99,8 +104,21 @@ class CacClient:
             if retry_backoff is None
             else retry_backoff
         )
+        self.total_timeout = (
+            settings.CATCPANEL_CAC_TOTAL_TIMEOUT if total_timeout is None else total_timeout
+        )
+        self.max_answer_bytes = (
+            settings.CATCPANEL_CAC_MAX_ANSWER_BYTES
+            if max_answer_bytes is None
+            else max_answer_bytes
+        )
+        # Calls sharing a key share CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT slots (None: unbounded).
+        self.concurrency_key = concurrency_key
         self._sleep = sleep
         self._session = requests.Session()
+        adapter = transport.CheckedAdapter()
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
         self._session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
         # requests would read the proxy variables, the CA bundle and ~/.netrc again on every
         # call (0.6 ms, a quarter of a call to a provider on this host); read them once instead.
@@ -123,8 +141,8 @@ class CacClient:
 
     # Endpoints -------------------------------------------------------------------------------
 
-    def list_servers(self) -> list[Server]:
-        return self._list("listservers", Server.from_api)
+    def list_servers(self) -> ServerList:
+        return ServerList.of(self._list("listservers", Server.from_api))
 
     def server_secrets(self, server_id: str) -> ServerSecrets:
         """The root and VNC passwords, read fresh: they are never kept on `Server`."""
@@ -175,6 +193,9 @@ class CacClient:
         if not isinstance(url, str) or not url.strip():
             raise errors.unexpected_shape("console", "no console address")
         url = url.strip()
+        if not url.isascii() or not url.isprintable() or len(url) > 2000:
+            # It becomes a Location header: no controls, and nothing that cannot be encoded.
+            raise errors.unexpected_shape("console", "the console address is not a web address")
         parts = urlsplit(url)
         if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
             raise errors.unexpected_shape("console", "the console address is not a web address")
@@ -205,24 +226,55 @@ class CacClient:
         return self._parse(endpoint, parse, self._call(endpoint, GET).get("data"))
 
     def _action(self, endpoint: str, params: dict[str, Any]) -> ActionResult:
-        return ActionResult.from_api(self._call(endpoint, POST, params))
+        return self._parse(endpoint, ActionResult.from_api, self._call(endpoint, POST, params))
 
     def _parse(self, endpoint: str, parse: Callable[[Any], T], data: Any) -> T:
         try:
             return parse(data)
         except UnexpectedShape as exc:
             what = str(exc)
+        except Exception:
+            # Whatever a hostile body makes the parser trip on (nesting, huge numbers, odd
+            # types) is the provider's fault, told as such, never an error page.
+            what = "an answer the panel cannot read"
         # The raw answer (listservers carries every root password) must not be among the
         # variables of a traceback that an error page or tracker might show.
         del data
         raise errors.unexpected_shape(endpoint, what)
 
     def _call(self, endpoint: str, method: str, params: dict[str, Any] | None = None) -> dict:
-        """One request to `<base_url><endpoint>.php`: the decoded JSON object, or a `CacError`."""
+        """One request to `<base_url><endpoint>.php`: the decoded JSON object, or a `CacError`.
+
+        Checked at call time, not only when the account was saved: an account stored before the
+        allowed addresses were narrowed is refused here, before its key goes anywhere.
+        """
+        try:
+            rule = addresses.rule_for(self._base_url)
+        except addresses.AddressNotAllowed as refused:
+            message = str(refused)
+        else:
+            limit = settings.CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT
+            try:
+                with transport.account_slot(self.concurrency_key, limit):
+                    return self._call_within_deadline(endpoint, method, params or {}, rule)
+            except transport.AccountBusy:
+                failure = errors.busy(endpoint, limit)
+            logger.warning("Cloud at Cost %s %s refused: %s", method, endpoint, failure)
+            raise failure
+        failure = errors.address_refused(endpoint, message)
+        logger.warning(
+            "Cloud at Cost %s %s refused: the API address is not allowed", method, endpoint
+        )
+        raise failure
+
+    def _call_within_deadline(
+        self, endpoint: str, method: str, params: dict[str, Any], rule: addresses.Rule
+    ) -> dict:
         retries_left = MAX_RETRIES if method == GET else 0
+        deadline = time.monotonic() + self.total_timeout
         while True:
             started = time.monotonic()
-            response, failure = self._send(endpoint, method, params or {})
+            response, failure = self._send(endpoint, method, params, rule, deadline)
             if failure is not None:
                 break
             logger.info(
@@ -235,17 +287,19 @@ class CacClient:
             if response.status_code in RETRY_STATUSES and retries_left > 0:
                 attempt = MAX_RETRIES - retries_left
                 delay = self._retry_delay(response, attempt)
-                retries_left -= 1
-                logger.warning(
-                    "Cloud at Cost %s %s: HTTP %s, retrying in %.1f s",
-                    method,
-                    endpoint,
-                    response.status_code,
-                    delay,
-                )
-                response.close()
-                self._sleep(delay)
-                continue
+                # A retry that could not finish before the deadline is not tried.
+                if time.monotonic() + delay < deadline:
+                    retries_left -= 1
+                    logger.warning(
+                        "Cloud at Cost %s %s: HTTP %s, retrying in %.1f s",
+                        method,
+                        endpoint,
+                        response.status_code,
+                        delay,
+                    )
+                    response.close()
+                    self._sleep(delay)
+                    continue
             payload, failure = self._interpret(endpoint, response)
             if failure is None:
                 return payload
@@ -257,9 +311,14 @@ class CacClient:
 
     @sensitive_variables("fields")
     def _send(
-        self, endpoint: str, method: str, params: dict[str, Any]
+        self,
+        endpoint: str,
+        method: str,
+        params: dict[str, Any],
+        rule: addresses.Rule,
+        deadline: float,
     ) -> tuple[requests.Response | None, CacError | None]:
-        """The response, or the `CacError` to raise.
+        """The response, its body read, or the `CacError` to raise.
 
         The error is returned, not raised: the caller raises it outside this `except` block, so
         that requests' exception (its message holds the URL, and so the key) is not kept as its
@@ -268,27 +327,56 @@ class CacClient:
         Credentials go in the query string for GET and in the form body for POST, as the API wants.
         """
         fields = {"key": self._api_key, "login": self._login, **params}
-        try:
-            response = self._session.request(
-                method,
-                urljoin(self._base_url, f"{endpoint}.php"),
-                params=fields if method == GET else None,
-                data=fields if method == POST else None,
-                timeout=(self.connect_timeout, self.read_timeout),
-                # A redirect would carry the key in the query string to wherever it points.
-                allow_redirects=False,
-            )
-            # Read the body here, so that a timeout while reading it is caught below.
-            response.content  # noqa: B018
-        except requests.exceptions.ConnectTimeout:
+        call = transport.Call(deadline, rule)
+        remaining = max(call.remaining(), 0.001)
+        response = None
+        kind = None
+        with transport.running(call):
+            try:
+                response = self._session.request(
+                    method,
+                    urljoin(self._base_url, f"{endpoint}.php"),
+                    params=fields if method == GET else None,
+                    data=fields if method == POST else None,
+                    timeout=(
+                        min(self.connect_timeout, remaining),
+                        min(self.read_timeout, remaining),
+                    ),
+                    # A redirect would carry the key in the query string to wherever it points.
+                    allow_redirects=False,
+                    # Read below, in chunks, against the deadline and the size cap.
+                    stream=True,
+                )
+                response._content = transport.read_body(response, call, self.max_answer_bytes)
+            except transport.TooLarge:
+                kind = "too large"
+            except transport.DeadlinePassed:
+                kind = "deadline"
+            except requests.exceptions.ConnectTimeout:
+                kind = "connect timeout"
+            except requests.exceptions.Timeout:
+                kind = "read timeout"
+            except requests.exceptions.SSLError:
+                kind = "tls"
+            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
+                kind = "connection"
+            finally:
+                if kind is not None and response is not None:
+                    # Closes the connection: whatever else was sent is never read.
+                    response.close()
+        if kind is None:
+            return response, None
+        if call.refused_peer is not None:
+            return None, errors.address_refused(endpoint, addresses.refused_message())
+        if call.expired or kind == "deadline":
+            return None, errors.deadline_passed(endpoint, self.total_timeout)
+        if kind == "too large":
+            return None, errors.too_large(endpoint, self.max_answer_bytes)
+        if kind == "connect timeout":
             return None, errors.timed_out(endpoint, self.connect_timeout, connecting=True)
-        except requests.exceptions.Timeout:
+        if kind == "read timeout":
             return None, errors.timed_out(endpoint, self.read_timeout, connecting=False)
-        except requests.exceptions.SSLError:
-            return None, errors.connection_failed(endpoint, self.host, tls=True)
-        except requests.exceptions.RequestException:
-            return None, errors.connection_failed(endpoint, self.host)
-        return response, None
+        return None, errors.connection_failed(endpoint, self.host, tls=kind == "tls")
 
     @sensitive_variables("body", "payload")
     def _interpret(
@@ -300,6 +388,17 @@ class CacClient:
         passwords of `listservers`, or provider text echoing the credentials), so it must not end
         up in a traceback.
         """
+        try:
+            return self._interpret_body(endpoint, response)
+        except Exception:
+            return None, errors.unexpected_shape(
+                endpoint, "an answer the panel cannot read", http_status=response.status_code
+            )
+
+    @sensitive_variables("body", "payload")
+    def _interpret_body(
+        self, endpoint: str, response: requests.Response
+    ) -> tuple[dict, None] | tuple[None, CacError]:
         status = response.status_code
         # JSON came as text/html, for which requests would guess Latin-1: PHP wrote UTF-8, so decode
         # that whatever the content type says (and drop a byte-order mark if one slipped in).
@@ -330,13 +429,14 @@ def decode_json(body: str) -> Any:
     """The decoded body, or None. Tolerates the trailing comma of the docs' build error example."""
     if not body.strip():
         return None
+    # RecursionError: nesting deeper than the interpreter's stack (`[[[[...]]]]`).
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return json.loads(_TRAILING_COMMA.sub(r"\1", body))
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 

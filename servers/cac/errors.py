@@ -94,6 +94,14 @@ class CacRejected(CacError):
     """The provider understood and refused (`status: "error"`, codes such as 105, 107, 109)."""
 
 
+class CacAddressRefused(CacError):
+    """The account's API address is not one the panel may send a key to (addresses.py)."""
+
+
+class CacBusy(CacUnavailable):
+    """Already as many calls in flight for this account as it may hold (transport.py)."""
+
+
 class CacNotFound(CacRejected):
     """The server id is not on the account (109 "invalid server ID", or absent from the list)."""
 
@@ -120,9 +128,13 @@ def rejection(
     doing = activity(endpoint)
 
     if code == 104:
+        # The provider answers 104 for a wrong key and for a wrong login as well as for an IP
+        # address missing from the whitelist, and does not say which.
         return CacAuthError(
-            "Access refused: the panel's IP address is not whitelisted in your Cloud at Cost "
-            "API settings. Add it there (a comma-separated list) and try again.",
+            "Access refused (error 104): Cloud at Cost did not accept this account's API key, "
+            "its login email, or this panel's IP address. Check the key and the login, and that "
+            "the panel's IP address is whitelisted in your Cloud at Cost API settings (a "
+            "comma-separated list).",
             **details,
         )
     if code == 101:
@@ -264,3 +276,42 @@ def connection_failed(endpoint: str, host: str, *, tls: bool = False) -> CacConn
             "and this server's network, then try again."
         )
     return CacConnectionError(message, endpoint=endpoint)
+
+
+def address_refused(endpoint: str | None, message: str) -> CacAddressRefused:
+    return CacAddressRefused(message, endpoint=endpoint)
+
+
+def unreachable(endpoint: str | None) -> CacConnectionError:
+    """One message for every way an address the user just chose can fail, so that the form does
+    not tell them what answers where on the panel's network (status codes, TLS, bodies)."""
+    return CacConnectionError(
+        "No Cloud at Cost API answered at this address. Check the API address, or try again "
+        "later; the activity log keeps the details.",
+        endpoint=endpoint,
+    )
+
+
+def too_large(endpoint: str, limit: int) -> CacBadResponse:
+    return CacBadResponse(
+        f"Cloud at Cost sent an answer larger than {limit / 1_000_000:g} MB when asked to "
+        f"{activity(endpoint)}; the panel stopped reading it (CATCPANEL_CAC_MAX_ANSWER_BYTES).",
+        endpoint=endpoint,
+    )
+
+
+def deadline_passed(endpoint: str, seconds: float) -> CacTimeout:
+    return CacTimeout(
+        f"Cloud at Cost did not finish answering within {seconds:g} seconds when asked to "
+        f"{activity(endpoint)}. Try again later.",
+        endpoint=endpoint,
+    )
+
+
+def busy(endpoint: str, limit: int) -> CacBusy:
+    calls = "call" if limit == 1 else "calls"
+    return CacBusy(
+        f"Cloud at Cost is slow for this account: the panel is already waiting on {limit} "
+        f"{calls} to it, and could not {activity(endpoint)} now. Try again in a moment.",
+        endpoint=endpoint,
+    )

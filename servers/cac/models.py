@@ -6,6 +6,8 @@ string, fields may be null or spelled twice (`label`/`lable`), lists may come as
 when the answer cannot mean what it should (which the client turns into `CacBadResponse`).
 """
 
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -15,17 +17,36 @@ class UnexpectedShape(ValueError):
     pass
 
 
+# Longest text kept from one field: a name or address is far shorter; a megabyte "label" is not
+# worth carrying into caches, pages and headers.
+MAX_TEXT = 1000
+# C0 controls (but tab and newline), DEL, and lone surrogates (JSON's "\ud800" decodes to one,
+# and a page or header holding it cannot be encoded as UTF-8).
+_UNSAFE_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff]")
+# What may go into the panel's URLs as a server id: `{% url %}` cannot reverse "a/b" or "", and
+# the provider only ever sent digits.
+_URL_SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
 def text(value: Any) -> str:
-    if value is None:
+    """A scalar as clean text; anything else (objects, lists) is not text: ''."""
+    if value is None or isinstance(value, dict | list):
         return ""
-    return str(value).strip()
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    value = value if isinstance(value, str) else str(value)
+    return _UNSAFE_CHARS.sub("\ufffd", value[:MAX_TEXT]).strip()
 
 
 def number(value: Any) -> float:
-    try:
-        return float(str(value).strip())
-    except (TypeError, ValueError):
+    if isinstance(value, dict | list | bool):
         return 0.0
+    try:
+        result = float(str(value).strip()[:100])
+    except (TypeError, ValueError, OverflowError):
+        return 0.0
+    # "1e999" is inf and "nan" is nan: int() of either raises.
+    return result if math.isfinite(result) else 0.0
 
 
 def integer(value: Any) -> int:
@@ -34,11 +55,22 @@ def integer(value: Any) -> int:
 
 def identifier(value: Any) -> str | None:
     """An id sent as a string, an int, or (by a sloppy JSON encoder) an integral float."""
-    if value is None or value == "":
+    if value is None or value == "" or isinstance(value, dict | list | bool):
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            return None
+        if value.is_integer():
+            value = int(value)
+    return text(value) or None
+
+
+def url_safe_id(value: str) -> bool:
+    return bool(_URL_SAFE_ID.fullmatch(value))
+
+
+def _linkable(value: str | None) -> str | None:
+    return value if value is not None and url_safe_id(value) else None
 
 
 def epoch(value: Any) -> datetime | None:
@@ -167,6 +199,19 @@ class Server:
         return percent(self.hd_usage, self.storage)
 
 
+class ServerList(list):
+    """The servers the panel can show, and how many it left out (`skipped`): a server whose id
+    cannot go into the panel's addresses ("a/b", " ", 500 characters) gets no page of its own."""
+
+    skipped: int = 0
+
+    @classmethod
+    def of(cls, servers: list[Server]) -> "ServerList":
+        kept = cls(server for server in servers if url_safe_id(server.id))
+        kept.skipped = len(servers) - len(kept)
+        return kept
+
+
 @dataclass(frozen=True)
 class ServerSecrets:
     root_password: str = field(repr=False)
@@ -218,8 +263,9 @@ class Task:
             raise UnexpectedShape("a task has no id")
         return cls(
             id=task_id,
-            # "0" is sent for tasks that belong to no (or a deleted) server; kept as sent.
-            server_id=identifier(item.get("serverid")) or "",
+            # "0" is sent for tasks that belong to no (or a deleted) server; kept as sent. An id
+            # that cannot go into an address is dropped: the task is shown without a link.
+            server_id=_linkable(identifier(item.get("serverid"))) or "",
             server_name=text(item.get("servername")),
             label=label_of(item),
             ip=text(item.get("ip")),
@@ -296,7 +342,7 @@ class ActionResult:
         return cls(
             task_id=identifier(payload.get("taskid")),
             result=text(payload.get("result")),
-            server_id=identifier(payload.get("serverid")),
+            server_id=_linkable(identifier(payload.get("serverid"))),
             action=text(payload.get("action")) or None,
             server_name=text(payload.get("servername")) or None,
         )

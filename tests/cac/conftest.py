@@ -1,3 +1,4 @@
+import contextlib
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -129,3 +130,72 @@ def http_server():
     server.shutdown()
     server.server_close()
     thread.join(timeout=2)
+
+
+class RawServer:
+    """A TCP server on 127.0.0.1 that answers each connection with `handler(connection, server)`
+    in a thread of its own: for providers that trickle, flood or hang."""
+
+    def __init__(self, handler):
+        self.handler = handler
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(16)
+        self.port = self.listener.getsockname()[1]
+        self.base_url = f"http://127.0.0.1:{self.port}/api/v1/"
+        self.accepted = 0
+        self.sent = 0
+        # Set when a write failed: the client closed the connection before the answer ended.
+        self.cut = threading.Event()
+        self.release = threading.Event()
+        self._threads = []
+        self._connections = []
+        self._accept_thread = threading.Thread(target=self._accept, daemon=True)
+        self._accept_thread.start()
+
+    def _accept(self):
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self._connections.append(connection)
+            thread = threading.Thread(target=self._serve, args=(connection,), daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _serve(self, connection):
+        try:
+            connection.settimeout(20)
+            connection.recv(65536)  # the request (small: a GET with its query string)
+            self.handler(connection, self)
+        except OSError:
+            self.cut.set()
+
+    def send(self, connection, data: bytes):
+        connection.sendall(data)
+        self.sent += len(data)
+
+    def close(self):
+        self.release.set()
+        self.listener.close()
+        for connection in self._connections:
+            with contextlib.suppress(OSError):
+                connection.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+@pytest.fixture
+def raw_server():
+    servers = []
+
+    def start(handler):
+        server = RawServer(handler)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.close()

@@ -79,13 +79,15 @@ CASES = [
         "412 with 104 (live)",
         GET, "listservers", list_servers, dict(status=412, json=bodies.LIVE_IP_ERROR_412),
         CacAuthError,
-        ["the panel's IP address is not whitelisted in your Cloud at Cost API settings"],
+        # 104 is sent for a wrong key or login as well as a missing whitelist entry: all three.
+        ["API key", "login email", "IP address", "whitelisted in your Cloud at Cost API settings"],
         104, "invalid ip address connection", 412,
     ),
     (
         "200 with 104 (docs)",
         GET, "listtasks", list_tasks, dict(status=200, body=bodies.DOCS_IP_ERROR),
-        CacAuthError, ["IP address is not whitelisted"], 104, "invalid ip address connection", 200,
+        CacAuthError, ["API key", "login", "IP address is whitelisted"],
+        104, "invalid ip address connection", 200,
     ),
     (
         "101 missing api key",

@@ -121,12 +121,13 @@ def test_failing_test_connection_says_what_is_wrong(owner, cac_account, failure)
     assert json.loads(response.headers["HX-Trigger"])["toast"]["kind"] == "error"
 
 
-def test_wrong_key_names_the_ip_whitelist(owner, cac_account):
+def test_wrong_key_names_the_key_the_login_and_the_ip_whitelist(owner, cac_account):
+    """104 is the provider's answer to a wrong key as much as to a missing whitelist entry."""
     wrong_key(None, cac_account, None)
     response = owner.post(f"/accounts/{cac_account.pk}/test/", **HTMX)
     text = response.content.decode()
-    assert "IP address is not whitelisted" in text
-    assert "104" in text
+    assert "did not accept this account&#x27;s API key, its login email, or this panel&#x27;s IP" in text
+    assert "whitelisted" in text and "104" in text
 
 
 def test_plain_text_sql_error_from_listtasks_spares_the_server_list(
