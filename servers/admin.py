@@ -6,9 +6,16 @@ from servers.models import ActionLog, CloudAccount
 @admin.register(CloudAccount)
 class CloudAccountAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "base_url", "api_key_display", "last_success_at"]
-    # The encrypted columns are not editable: credentials change through the panel's own form.
-    readonly_fields = ["api_key_display", "last_success_at", "last_error", "last_error_at"]
-    fields = ["name", "owner", "base_url", *readonly_fields]
+    # The encrypted columns and the address the key is sent to are not editable here: they
+    # change through the panel's own form, which asks for the key with a new address.
+    readonly_fields = [
+        "base_url",
+        "api_key_display",
+        "last_success_at",
+        "last_error",
+        "last_error_at",
+    ]
+    fields = ["name", "owner", *readonly_fields]
 
 
 @admin.register(ActionLog)

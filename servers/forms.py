@@ -9,7 +9,20 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from servers import services
+from servers.cac import addresses
+from servers.cac.client import check_credentials
+from servers.cac.errors import CacError
 from servers.models import DEFAULT_BASE_URL
+
+KEY_REQUIRED = (
+    "Type the API key to change the API address or the login: the stored key is only ever sent "
+    "where someone who knows it chose."
+)
+CHECK_FAILED_HINT = (
+    "Nothing was saved. Fix it and save again, or tick \u201cSave without checking\u201d to "
+    "store it anyway (for instance before whitelisting this panel's IP address)."
+)
+CLOUD_AT_COST, SANDBOX = "cloudatcost", "sandbox"
 
 
 class AccountForm(forms.Form):
@@ -22,29 +35,55 @@ class AccountForm(forms.Form):
         strip=True,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
     )
+    # Only when the sandbox is mounted: the demo works without typing a hidden address.
+    provider = forms.ChoiceField(
+        label="Provider",
+        required=False,
+        widget=forms.RadioSelect,
+        choices=[(CLOUD_AT_COST, "Cloud at Cost"), (SANDBOX, "The built-in sandbox (demo)")],
+        initial=CLOUD_AT_COST,
+    )
     base_url = forms.URLField(
         label="API base URL",
         max_length=300,
         initial=DEFAULT_BASE_URL,
         assume_scheme="https",
-        help_text="Only change this to use another endpoint, such as the built-in sandbox.",
+        help_text="Only change this to use another endpoint; it then wins over the choice above.",
+    )
+    skip_check = forms.BooleanField(
+        label="Save without checking",
+        required=False,
+        help_text="Adding an account asks Cloud at Cost for its servers once, to check the key.",
     )
 
     def __init__(self, *args, account=None, **kwargs):
         self.account = account
+        self.server_count: int | None = None
+        self.sandbox_url = addresses.sandbox_base_url()
         if account is not None:
             # The key is write-only: never put it (or its ciphertext) into the form.
             kwargs.setdefault(
                 "initial",
-                {"name": account.name, "login": account.login, "base_url": account.base_url},
+                {
+                    "name": account.name,
+                    "login": account.login,
+                    "base_url": account.base_url,
+                    "provider": SANDBOX if account.base_url == self.sandbox_url else CLOUD_AT_COST,
+                },
             )
         super().__init__(*args, **kwargs)
+        if self.sandbox_url is None:
+            del self.fields["provider"]
+        else:
+            self.fields["provider"].help_text = f"The sandbox is at {self.sandbox_url}"
         if account is None:
             self.fields["api_key"].required = True
         else:
+            del self.fields["skip_check"]
             hint = account.api_key_display
             self.fields["api_key"].help_text = (
-                f"Stored key {hint}. Leave blank to keep it."
+                f"Stored key {hint}. Leave blank to keep it (unless you change the address or "
+                "the login)."
                 if hint
                 else "Leave blank to keep the stored key."
             )
@@ -62,7 +101,35 @@ class AccountForm(forms.Form):
             raise ValidationError("Use an http or https address.")
         if parts.username or parts.password:
             raise ValidationError("Leave credentials out of the address.")
-        return url if url.endswith("/") else url + "/"
+        url = url if url.endswith("/") else url + "/"
+        choice = self.data.get(self.add_prefix("provider"))
+        # The radio decides between the two known addresses; any other address typed under
+        # Advanced wins over it.
+        known = (DEFAULT_BASE_URL, self.sandbox_url)
+        if self.sandbox_url and choice in (CLOUD_AT_COST, SANDBOX) and url in known:
+            url = self.sandbox_url if choice == SANDBOX else DEFAULT_BASE_URL
+        try:
+            addresses.check_resolution(url)
+        except addresses.AddressNotAllowed as refused:
+            raise ValidationError(str(refused)) from None
+        return url
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        key, login, url = data.get("api_key"), data["login"], data["base_url"]
+        if self.account is not None:
+            moved = url != self.account.base_url or login != self.account.login
+            if moved and not key:
+                self.add_error("api_key", KEY_REQUIRED)
+            return data
+        if not data.get("skip_check"):
+            try:
+                self.server_count = check_credentials(base_url=url, login=login, api_key=key)
+            except CacError as error:
+                self.add_error(None, f"The check failed: {error.message} {CHECK_FAILED_HINT}")
+        return data
 
 
 class PowerForm(forms.Form):

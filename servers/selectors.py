@@ -222,8 +222,9 @@ def record_success(account: CloudAccount) -> None:
     if last and now - last < CONTACT_PRECISION and not (failed and failed >= last):
         return
     # update() rather than save(): concurrent requests must not overwrite each other's fields.
-    CloudAccount.objects.filter(pk=account.pk).update(last_success_at=now)
-    account.last_success_at = now
+    # The last error is cleared: it is about a problem that is gone.
+    CloudAccount.objects.filter(pk=account.pk).update(last_success_at=now, last_error="")
+    account.last_success_at, account.last_error = now, ""
 
 
 def record_failure(account: CloudAccount, error: CacError) -> None:

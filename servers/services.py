@@ -688,7 +688,13 @@ def update_account(
     api_key: str | None,
     base_url: str,
 ) -> CloudAccount:
-    """Save changes; a blank (None) API key keeps the stored one."""
+    """Save changes; a blank (None) API key keeps the stored one.
+
+    A new address or login needs the key typed with it: otherwise the stored key would be sent
+    to an address that nobody who knows it chose.
+    """
+    if not api_key and (base_url != account.base_url or login != account.login):
+        raise ServiceError("Type the API key to change the API address or the login.")
     changed = []
     if name != account.name:
         changed.append("name")

@@ -12,10 +12,13 @@ from urllib.parse import urlsplit
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("CATCPANEL_SANDBOX", "true")
 # The sandbox runs on 127.0.0.1 (live_server, random ports); the client's failure tests talk to
-# made-up hosts through `responses`. Listed explicitly, they may use http and loopback.
+# made-up hosts through `responses`, and accounts are stored at the default address without a
+# call. Listed explicitly, they may use http and loopback (tests/cac/test_addresses.py tests the
+# production default).
 os.environ.setdefault(
     "CATCPANEL_API_HOSTS",
-    "127.0.0.1,localhost,testserver,cac.example.test,cac.example,panel.example.test",
+    "127.0.0.1,localhost,testserver,cac.example.test,cac.example,panel.example.test,"
+    "panel.cloudatcost.com",
 )
 
 # pytest-xdist runs the suite in several processes that inherit this one's environment: each gets

@@ -104,3 +104,32 @@ def test_a_key_the_provider_refuses_is_not_stored(
             sandbox_api_url,
         )
     assert not CloudAccount.objects.exists()
+
+
+def test_an_address_outside_the_allowed_hosts_is_refused(owner, monkeypatch, settings):
+    """A CommandError: `manage.py` prints it and exits with status 1."""
+    settings.CATCPANEL_API_HOSTS = ["cac.example.test"]
+    args = ["--owner", "bob", "--name", "A", "--login", "a@b.org"]
+    with pytest.raises(CommandError, match="not one the panel may use"):
+        add_account(monkeypatch, "k" * 20, *args, "--base-url", "https://evil.example/api/v1/")
+    assert not CloudAccount.objects.exists()
+
+
+def test_a_failing_address_is_not_described(owner, monkeypatch, closed_port_url):
+    with pytest.raises(CommandError, match="No Cloud at Cost API answered at this address"):
+        add_account(
+            monkeypatch,
+            "k" * 20,
+            *["--owner", "bob", "--name", "A", "--login", "a@b.org", "--base-url"],
+            closed_port_url,
+        )
+    assert not CloudAccount.objects.exists()
+
+
+@pytest.fixture
+def closed_port_url():
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}/api/v1/"

@@ -456,3 +456,39 @@ def parse_retry_after(value: str | None) -> float | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - datetime.now(UTC)).total_seconds()
+
+
+@sensitive_variables("login", "api_key")
+def check_credentials(
+    *, base_url: str, login: str, api_key: str, concurrency_key: str | None = None
+) -> int:
+    """One listservers call with credentials someone just typed: the number of servers, or a
+    CacError in words for the person at the form.
+
+    The address was chosen by that person, so what it answered is not told back in detail (an
+    HTTP status, a TLS failure, a body): that would let them map what answers where on the
+    panel's network. A refusal in the provider's own words (a wrong key, error 104) is told as it
+    is; the server log keeps the detail of the rest.
+    """
+    try:
+        with CacClient(
+            base_url=base_url, login=login, api_key=api_key, concurrency_key=concurrency_key
+        ) as client:
+            return len(client.list_servers())
+    except (errors.CacAuthError, errors.CacAddressRefused, errors.CacBusy) as exc:
+        failure = exc.with_traceback(None)
+    except errors.CacRejected as exc:
+        failure = exc.with_traceback(None) if exc.code is not None else _unreachable(exc)
+    except CacError as exc:
+        failure = _unreachable(exc)
+    raise failure
+
+
+def _unreachable(exc: CacError) -> CacError:
+    logger.warning(
+        "Checking new credentials failed: %s: %s (HTTP %s)",
+        type(exc).__name__,
+        exc.message,
+        exc.http_status,
+    )
+    return errors.unreachable(exc.endpoint)

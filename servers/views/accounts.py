@@ -31,7 +31,12 @@ def account_add(request):
             api_key=data["api_key"],
             base_url=data["base_url"],
         )
-        messages.success(request, f"Account {account.name} added. Test its connection below.")
+        if form.server_count is None:
+            note = "Not checked: test its connection below."
+        else:
+            count = form.server_count
+            note = f"Cloud at Cost accepted the key: {count} server{'s' if count != 1 else ''}."
+        messages.success(request, f"Account {account.name} added. {note}")
         return redirect("account_list")
     return render(request, "servers/accounts/form.html", {"form": form, "account": None})
 

@@ -126,7 +126,7 @@ def test_wrong_key_names_the_key_the_login_and_the_ip_whitelist(owner, cac_accou
     wrong_key(None, cac_account, None)
     response = owner.post(f"/accounts/{cac_account.pk}/test/", **HTMX)
     text = response.content.decode()
-    assert "did not accept this account&#x27;s API key, its login email, or this panel&#x27;s IP" in text
+    assert "API key, its login email, or this panel&#x27;s IP address" in text
     assert "whitelisted" in text and "104" in text
 
 

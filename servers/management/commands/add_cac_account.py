@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import EmailValidator, URLValidator
 
+from servers.cac import addresses
+from servers.cac.client import check_credentials
 from servers.cac.errors import CacError
 from servers.models import DEFAULT_BASE_URL, CloudAccount
 
@@ -38,16 +40,22 @@ class Command(BaseCommand):
             URLValidator(schemes=["http", "https"])(base_url)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
+        base_url = base_url if base_url.endswith("/") else base_url + "/"
+        try:
+            addresses.check_resolution(base_url)
+        except addresses.AddressNotAllowed as refused:
+            raise CommandError(str(refused)) from None
 
         api_key = self._read_api_key()
         account = CloudAccount(name=name, owner=user, base_url=base_url)
         account.set_credentials(login=login, api_key=api_key)
         if not no_verify:
             try:
-                servers = account.client().list_servers()
+                count = check_credentials(base_url=base_url, login=login, api_key=api_key)
             except CacError as exc:
-                raise CommandError(f"Cloud at Cost refused the credentials: {exc}") from None
-            self.stdout.write(f"Verified: the account has {len(servers)} server(s).")
+                message = f"The check failed, nothing was stored: {exc} (--no-verify skips it)"
+                raise CommandError(message) from None
+            self.stdout.write(f"Verified: the account has {count} server(s).")
         account.save()
         self.stdout.write(
             self.style.SUCCESS(f"Stored {name!r} for {owner} (key {account.api_key_display}).")
