@@ -463,7 +463,8 @@ def _executor() -> ThreadPoolExecutor:
 
 def _per_account_limit(wanted: int) -> int:
     limit = getattr(settings, "CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", 2)
-    return wanted if limit is None else max(1, int(limit))
+    # 0 (or unset): the client sets no limit either.
+    return wanted if not limit else max(1, int(limit))
 
 
 def gather(
