@@ -1,13 +1,15 @@
 """The history tests' cast: the sandbox account of tests/sandbox_fixtures.py, and a clock."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
+from django.utils import timezone
 
 from sandbox.models import SandboxServer
 
-# A fixed hour boundary: rounds are run "at" times after it, the provider answers in real time.
-T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
+# An hour boundary a few hours back: rounds are run "at" times after it (the provider answers in
+# real time), and the charts, which look back from now, include them.
+T0 = (timezone.now() - timedelta(hours=4)).replace(minute=0, second=0, microsecond=0)
 
 
 def at(minutes: float) -> datetime:
@@ -22,3 +24,9 @@ def _fast_client(settings):
 
 def sandbox_servers(customer):
     return list(SandboxServer.objects.filter(customer=customer))
+
+
+@pytest.fixture
+def owner(client, user):
+    client.force_login(user)
+    return client
