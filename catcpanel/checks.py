@@ -4,7 +4,8 @@ import os
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+from django.db import DatabaseError
 from django.http.request import validate_host
 
 from servers import crypto
@@ -21,6 +22,18 @@ def check_encryption_keys(app_configs=None, **kwargs):
                 id="catcpanel.E001",
             )
         ]
+    if not keys and settings.CATCPANEL_GENERATE_KEY and (held := crypto.stored_credentials()):
+        # Starting lets the panel serve everything else and say on each account's page what is
+        # wrong; generating a key would not.
+        return [
+            Warning(
+                f"The encryption key file {settings.CATCPANEL_FERNET_KEY_FILE} is missing, but the "
+                f"database holds the credentials of {len(held)} account(s): {', '.join(held)}. "
+                "No new key was generated; these accounts cannot be used.",
+                hint=crypto.LOST_KEY_HINT[0].upper() + crypto.LOST_KEY_HINT[1:] + ".",
+                id="catcpanel.W005",
+            )
+        ]
     if not keys:
         return [
             Error(
@@ -35,6 +48,28 @@ def check_encryption_keys(app_configs=None, **kwargs):
     except crypto.EncryptionKeyError as exc:
         return [Error(str(exc), id="catcpanel.E002")]
     return []
+
+
+@register(Tags.database)
+def check_readable_credentials(app_configs=None, databases=None, **kwargs):
+    """Accounts whose stored credentials no configured key opens (a wrong or missing key)."""
+    if not databases or not crypto.configured_keys():
+        return []
+    try:
+        unreadable = crypto.unreadable_accounts()
+    except DatabaseError:
+        return []  # not migrated yet: nothing stored
+    if not unreadable:
+        return []
+    names = ", ".join(f"{account.name} ({account.pk})" for account in unreadable)
+    return [
+        Warning(
+            f"The stored credentials of {len(unreadable)} account(s) cannot be decrypted with "
+            f"CATCPANEL_FERNET_KEYS: {names}. Their pages say so; the rest of the panel serves.",
+            hint=crypto.LOST_KEY_HINT[0].upper() + crypto.LOST_KEY_HINT[1:] + ".",
+            id="catcpanel.W006",
+        )
+    ]
 
 
 PER_PROCESS_CACHES = (

@@ -71,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Last, so that it sees the views' exceptions first: a wrong encryption key is a plain page.
+    "catcpanel.middleware.UnreadableCredentialsMiddleware",
 ]
 
 ROOT_URLCONF = "catcpanel.urls"

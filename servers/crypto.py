@@ -18,9 +18,15 @@ logger = logging.getLogger(__name__)
 class EncryptionKeyError(ImproperlyConfigured):
     """No usable key, or a key that is not a Fernet key."""
 
+    # A template showing a login renders it empty instead of failing the whole page (a list of
+    # accounts); a provider call raises, and catcpanel/middleware.py shows which account.
+    silent_variable_failure = True
+
 
 class DecryptionError(Exception):
     """A stored value was not encrypted under any of the configured keys."""
+
+    silent_variable_failure = True
 
     def __init__(self):
         super().__init__(
@@ -39,6 +45,11 @@ def configured_keys() -> list[str]:
         return [key_file.read_text().strip()]
     if not settings.CATCPANEL_GENERATE_KEY:
         return []
+    if held := stored_credentials():
+        # The key file was lost (or the data folder moved): a new key would open none of these
+        # and would be taken for the right one. No key: their pages say how to restore it.
+        _refuse_once(key_file, held)
+        return []
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = Fernet.generate_key().decode()
     # O_EXCL: two workers starting together must not both write a different key.
@@ -53,6 +64,67 @@ def configured_keys() -> list[str]:
         key_file,
     )
     return [key]
+
+
+_refused: set[str] = set()
+
+LOST_KEY_HINT = (
+    "restore the key they were saved with in CATCPANEL_FERNET_KEYS (newest first) or the "
+    "key file, then restart the panel"
+)
+
+
+def _refuse_once(key_file, held: list[str]) -> None:
+    if str(key_file) in _refused:
+        return
+    _refused.add(str(key_file))
+    logger.error(
+        "The encryption key file %s is missing, but the database holds the encrypted credentials "
+        "of %d account(s) (%s): no new key was generated. To read them, %s.",
+        key_file,
+        len(held),
+        ", ".join(held),
+        LOST_KEY_HINT,
+    )
+
+
+def stored_credentials() -> list[str]:
+    """The names of the accounts whose credentials are stored (encrypted) in the database.
+
+    Before the first migration there are none. A database that cannot be asked counts as holding
+    some: generating a key over credentials would be the one mistake that cannot be undone.
+    """
+    from django.db import DatabaseError, connection
+
+    from servers.models import CloudAccount
+
+    try:
+        return list(CloudAccount.objects.order_by("name").values_list("name", flat=True))
+    except DatabaseError:
+        try:
+            tables = connection.introspection.table_names()
+        except DatabaseError:
+            return ["(the database could not be asked)"]
+        if CloudAccount._meta.db_table in tables:
+            return ["(the database could not be asked)"]
+        return []
+
+
+def readable(account) -> bool:
+    try:
+        decrypt(account.login_encrypted)
+        decrypt(account.api_key_encrypted)
+    except (DecryptionError, EncryptionKeyError):
+        return False
+    return True
+
+
+def unreadable_accounts() -> list:
+    """The accounts whose stored credentials none of the configured keys opens."""
+    from servers.models import CloudAccount
+
+    accounts = CloudAccount.objects.only("id", "name", "login_encrypted", "api_key_encrypted")
+    return [account for account in accounts.order_by("name") if not readable(account)]
 
 
 def _private_opener(path, flags):

@@ -103,7 +103,8 @@ def test_rotation_without_the_old_key_changes_nothing(account, settings):
     assert raw_row(account.id) == before
 
 
-def test_a_local_run_without_keys_generates_one_file_and_reuses_it(settings, tmp_path):
+def test_a_local_run_without_keys_generates_one_file_and_reuses_it(settings, tmp_path, db):
+    # db: a key is generated only after checking that no credentials are stored (crypto.py).
     settings.CATCPANEL_FERNET_KEYS = []
     settings.CATCPANEL_GENERATE_KEY = True
     settings.CATCPANEL_FERNET_KEY_FILE = tmp_path / "keys" / "fernet.key"
