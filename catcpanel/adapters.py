@@ -6,6 +6,7 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.core.exceptions import PermissionDenied
+from django.views.decorators.debug import sensitive_variables
 
 from catcpanel.client_ip import client_ip
 from servers import crypto
@@ -25,8 +26,10 @@ class MFAAdapter(DefaultMFAAdapter):
     """Authenticator-app secrets and recovery-code seeds are encrypted with the same keys as the
     stored Cloud at Cost credentials: a copy of the database alone cannot mint codes."""
 
+    @sensitive_variables()
     def encrypt(self, text: str) -> str:
         return crypto.encrypt(text)
 
+    @sensitive_variables()
     def decrypt(self, encrypted_text: str) -> str:
         return crypto.decrypt(encrypted_text)

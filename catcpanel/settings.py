@@ -341,6 +341,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Error pages and reports (the DEBUG page included) hide what the code marks as secret, and any
+# parameter with a secret-looking name (catcpanel/error_reports.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "catcpanel.error_reports.SecretsFilter"
+DEFAULT_EXCEPTION_REPORTER = "catcpanel.error_reports.SecretsExceptionReporter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

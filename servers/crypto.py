@@ -11,6 +11,7 @@ from functools import lru_cache
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.views.decorators.debug import sensitive_variables
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ class DecryptionError(Exception):
         )
 
 
+@sensitive_variables()
 def configured_keys() -> list[str]:
     """The keys from the environment, else the generated key file where that is allowed."""
     keys = [key.strip() for key in settings.CATCPANEL_FERNET_KEYS if key.strip()]
@@ -134,6 +136,7 @@ def _private_opener(path, flags):
 
 
 @lru_cache(maxsize=4)
+@sensitive_variables()
 def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
     if not keys:
         raise EncryptionKeyError(
@@ -149,14 +152,17 @@ def _multifernet(keys: tuple[str, ...]) -> MultiFernet:
         ) from None
 
 
+@sensitive_variables()
 def fernet() -> MultiFernet:
     return _multifernet(tuple(configured_keys()))
 
 
+@sensitive_variables()
 def encrypt(plaintext: str) -> str:
     return fernet().encrypt(plaintext.encode()).decode()
 
 
+@sensitive_variables()
 def decrypt(token: str) -> str:
     try:
         return fernet().decrypt(token.encode()).decode()
@@ -164,6 +170,7 @@ def decrypt(token: str) -> str:
         raise DecryptionError() from None
 
 
+@sensitive_variables()
 def rotate(token: str) -> str:
     """Re-encrypt under the newest key; raises DecryptionError when no key opens it."""
     try:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.views.decorators.debug import sensitive_variables
 
 from servers import services
 from servers.cac import addresses
@@ -88,6 +89,7 @@ class AccountForm(forms.Form):
                 else "Leave blank to keep the stored key."
             )
 
+    @sensitive_variables()
     def clean_api_key(self):
         key = self.cleaned_data["api_key"]
         if key and any(char.isspace() for char in key):
@@ -248,6 +250,7 @@ class InvitationSignupForm(forms.Form):
             raise ValidationError("That username is taken.")
         return username
 
+    @sensitive_variables()
     def clean(self):
         from django.contrib.auth import get_user_model
         from django.contrib.auth.password_validation import validate_password

@@ -3,6 +3,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from servers import crypto
 
@@ -51,6 +52,7 @@ class CloudAccount(models.Model):
     def api_key_display(self) -> str:
         return f"…{self.api_key_hint}" if self.api_key_hint else ""
 
+    @sensitive_variables()
     def set_credentials(self, *, login: str | None = None, api_key: str | None = None) -> None:
         """Encrypt and store; None leaves a value as it is (a blank key field on edit keeps it)."""
         if login is not None:
@@ -59,6 +61,7 @@ class CloudAccount(models.Model):
             self.api_key_encrypted = crypto.encrypt(api_key)
             self.api_key_hint = api_key[-4:] if len(api_key) >= 12 else ""
 
+    @sensitive_variables()
     def client(self):
         from servers.cac.client import CacClient
 

@@ -29,6 +29,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from servers import cache as shared_cache
 from servers import permissions, selectors
@@ -571,6 +572,7 @@ def set_reverse_dns(account: CloudAccount, user, server, hostname: str) -> Actio
     )
 
 
+@sensitive_variables()
 def console_url(account: CloudAccount, user, server) -> str:
     """The console's URL, for a redirect only: it is a bearer token, so it is never stored."""
     log = _start(account, user, "console", server=server)
@@ -671,6 +673,7 @@ def _record(account: CloudAccount, user, action: str, parameters: dict) -> Actio
     return _succeed(log)
 
 
+@sensitive_variables("login", "api_key")
 def add_account(user, *, name: str, login: str, api_key: str, base_url: str) -> CloudAccount:
     account = CloudAccount(name=name, owner=user, base_url=base_url)
     account.set_credentials(login=login, api_key=api_key)
@@ -679,6 +682,7 @@ def add_account(user, *, name: str, login: str, api_key: str, base_url: str) -> 
     return account
 
 
+@sensitive_variables("login", "api_key")
 def update_account(
     account: CloudAccount,
     user,
@@ -934,6 +938,7 @@ def accept_invitation(token: str, user) -> CloudAccount:
     return account
 
 
+@sensitive_variables()
 def reveal_secrets(account: CloudAccount, user, server):
     """The server's root and VNC passwords, fresh from the provider; logged without them."""
     log = _start(account, user, "reveal_password", server=server)

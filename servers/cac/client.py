@@ -144,6 +144,7 @@ class CacClient:
     def list_servers(self) -> ServerList:
         return ServerList.of(self._list("listservers", Server.from_api))
 
+    @sensitive_variables()
     def server_secrets(self, server_id: str) -> ServerSecrets:
         """The root and VNC passwords, read fresh: they are never kept on `Server`."""
         wanted = str(server_id)
@@ -186,6 +187,7 @@ class CacClient:
     def set_reverse_dns(self, server_id: str, hostname: str) -> ActionResult:
         return self._action("rdns", {"sid": server_id, "hostname": hostname})
 
+    @sensitive_variables()
     def console_url(self, server_id: str) -> str:
         """A bearer URL for the server's screen: hand it to the user, never log or cache it."""
         payload = self._call("console", POST, {"sid": server_id})
@@ -213,12 +215,14 @@ class CacClient:
     def delete(self, server_id: str) -> ActionResult:
         return self._action("cloudpro/delete", {"sid": server_id})
 
+    @sensitive_variables()
     def resources(self) -> Resources:
         payload = self._call("cloudpro/resources", GET)
         return self._parse("cloudpro/resources", Resources.from_api, payload.get("data"))
 
     # Plumbing --------------------------------------------------------------------------------
 
+    @sensitive_variables()
     def _list(self, endpoint: str, parse_item: Callable[[dict], T]) -> list[T]:
         def parse(data: Any) -> list[T]:
             return [parse_item(item) for item in records(data, "data")]
@@ -242,6 +246,7 @@ class CacClient:
         del data
         raise errors.unexpected_shape(endpoint, what)
 
+    @sensitive_variables()
     def _call(self, endpoint: str, method: str, params: dict[str, Any] | None = None) -> dict:
         """One request to `<base_url><endpoint>.php`: the decoded JSON object, or a `CacError`.
 
@@ -309,7 +314,7 @@ class CacClient:
         )
         raise failure
 
-    @sensitive_variables("fields")
+    @sensitive_variables()
     def _send(
         self,
         endpoint: str,
@@ -378,7 +383,7 @@ class CacClient:
             return None, errors.timed_out(endpoint, self.read_timeout, connecting=False)
         return None, errors.connection_failed(endpoint, self.host, tls=kind == "tls")
 
-    @sensitive_variables("body", "payload")
+    @sensitive_variables()
     def _interpret(
         self, endpoint: str, response: requests.Response
     ) -> tuple[dict, None] | tuple[None, CacError]:
@@ -416,6 +421,7 @@ class CacClient:
             return None, errors.unexpected_shape(endpoint, what, http_status=status)
         return None, errors.from_http_failure(endpoint, status, body, clean=clean)
 
+    @sensitive_variables()
     def _clean(self, text: str) -> str:
         return scrub(text, (self._api_key, self._login))
 

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from django.views.decorators.debug import sensitive_variables
+
 
 class UnexpectedShape(ValueError):
     pass
@@ -89,6 +91,7 @@ def percent(used: float, total: float) -> float:
     return min(max(used / total * 100, 0.0), 100.0)
 
 
+@sensitive_variables()
 def records(data: Any, what: str) -> list[dict]:
     """A list of objects: `[...]`, an object keyed by index (PHP's json_encode), or null."""
     if data is None or data == "":
@@ -133,6 +136,7 @@ class Server:
     vnc_port: str
 
     @classmethod
+    @sensitive_variables()
     def from_api(cls, item: dict) -> "Server":
         # rootpass and vncpass are deliberately not read: see ServerSecrets.
         server_id = identifier(item.get("id"))
@@ -218,6 +222,7 @@ class ServerSecrets:
     vnc_password: str = field(repr=False)
 
     @classmethod
+    @sensitive_variables()
     def from_api(cls, item: dict) -> "ServerSecrets":
         return cls(root_password=text(item.get("rootpass")), vnc_password=text(item.get("vncpass")))
 

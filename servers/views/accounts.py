@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
@@ -20,6 +21,8 @@ def account_list(request):
 
 
 @signin_required
+@sensitive_post_parameters("api_key", "login")
+@sensitive_variables()
 def account_add(request):
     form = AccountForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -42,6 +45,8 @@ def account_add(request):
 
 
 @signin_required
+@sensitive_post_parameters("api_key", "login")
+@sensitive_variables()
 def account_edit(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.MANAGE)
     # The key, login and base URL decide where the stored key is sent: confirm first.

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
@@ -185,6 +186,7 @@ def reverse_dns(request, account_id, server_id):
 
 @signin_required
 @require_POST
+@sensitive_variables()
 def console(request, account_id, server_id):
     """302 to the console. The URL is a bearer token: it is not cached, logged or stored."""
     account = permissions.get_account_or_404(request, account_id, permissions.OPERATE)

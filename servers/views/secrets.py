@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
@@ -16,6 +17,7 @@ from servers.views.common import server_or_404
 @never_cache
 @signin_required
 @require_POST
+@sensitive_variables()
 def reveal_passwords(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.BUILD)
     if refused := reauth.demand(request):

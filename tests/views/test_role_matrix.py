@@ -64,6 +64,9 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "transfer_ownership": {"GET": Rule(OWN, 200), "POST": Rule(OWN, 400, {"membership": ""})},
     "invitation_revoke": {"POST": Rule(MANAGE, 302)},
     "invitation": {"GET": Rule(NOBODY, 404), "POST": Rule(NOBODY, 404)},
+    # Someone else's invitation: refused with a message on the home page, for anyone signed in.
+    "invitation_accept": {"POST": Rule(SIGNED_IN, 302)},
+    "invitation_decline": {"POST": Rule(SIGNED_IN, 302)},
     "account_servers": {"GET": Rule(VIEW, 200)},
     "templates": {"GET": Rule(VIEW, 200)},
     "tasks": {"GET": Rule(VIEW, 200)},
