@@ -177,6 +177,12 @@ class _ListKeys:
     def lock(self) -> str:
         return f"{self.fresh}:lock"
 
+    @property
+    def outdated(self) -> str:
+        """Set when an action changed the list: its last good copy may not stand in for a
+        fresh one on a page load (it may still be shown when the provider fails)."""
+        return f"{self.fresh}:outdated"
+
     def of(self, name: str) -> _ListKeys:
         return _ListKeys(self.prefix, name)
 
@@ -199,6 +205,7 @@ def invalidate(account: CloudAccount, *names: str) -> None:
     prefix = _prefix(account)
     lists = [_ListKeys(prefix, name) for name in names or LISTS]
     cache.delete_many([keys.fresh for keys in lists] + [keys.error for keys in lists])
+    cache.set_many({keys.outdated: True for keys in lists}, LAST_GOOD_SECONDS)
 
 
 def forget_account(account: CloudAccount) -> None:
@@ -300,9 +307,11 @@ def _fetch(
     if not refresh:
         if (known := _cached(keys)) is not None:
             return known
-        if stale_ok and (last_good := cache.get(keys.last_good)) is not None:
-            data, fetched_at = last_good
-            return Fetched(data=data, fetched_at=fetched_at, expired=True)
+        if stale_ok and not cache.get(keys.outdated):
+            last_good = cache.get(keys.last_good)
+            if last_good is not None:
+                data, fetched_at = last_good
+                return Fetched(data=data, fetched_at=fetched_at, expired=True)
     # Single flight: one request (thread, worker or replica) asks the provider; the others answer
     # at once with what is known instead of spending the account's rate limit.
     token = uuid.uuid4().hex
@@ -368,7 +377,7 @@ def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
         _contact(record_failure, account, error)
         cache.set(keys.error, error, _backoff_seconds(error))
         return _last_good_or_error(keys, error)
-    cache.delete(keys.error)
+    cache.delete_many([keys.error, keys.outdated])
     now = timezone.now()
     seconds = _fresh_seconds(keys, data)
     cache.set(keys.fresh, (data, now), seconds)

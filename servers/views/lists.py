@@ -18,7 +18,8 @@ from servers.views.common import is_poll, task_text
 @signin_required
 def templates(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    fetched = selectors.templates_for(account)
+    # A page shows an expired copy at once; its follow-up (htmx) asks the provider.
+    fetched = selectors.templates_for(account, stale_ok=not is_htmx(request))
     return render(request, "servers/templates.html", {"account": account, "fetched": fetched})
 
 
@@ -28,7 +29,7 @@ TASK_POLL_SECONDS = 3
 @signin_required
 def tasks(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    fetched = selectors.tasks_for(account)
+    fetched = selectors.tasks_for(account, stale_ok=not is_htmx(request))
     pending = any(task.is_pending for task in fetched.data or [])
     # Every few seconds for work that just started; a build pending for days is checked slowly.
     every = selectors.refresh_seconds([], fetched.data)
@@ -41,7 +42,7 @@ def tasks(request, account_id):
     }
     if not is_htmx(request):
         return render(request, "servers/tasks.html", context)
-    if is_poll(request) and not pending:
+    if is_poll(request) and not pending and not fetched.refreshing:
         # 286 tells htmx to stop polling; the final table is still swapped in.
         return HttpResponseStopPolling(
             render(request, "servers/_tasks.html", context).content,
@@ -49,9 +50,14 @@ def tasks(request, account_id):
     return render(request, "servers/_tasks.html", context)
 
 
-def _cloudpro_context(account, *, form=None, refresh=False) -> dict:
-    resources = selectors.resources_for(account, refresh=refresh)
-    template_list = selectors.templates_for(account)
+def _cloudpro_context(account, *, form=None, refresh=False, stale_ok=False) -> dict:
+    # Both lists at once: one round trip to the provider, not two.
+    results = selectors.gather(
+        [(account, "resources"), (account, "templates")],
+        refresh=("resources",) if refresh else (),
+        stale_ok=stale_ok,
+    )
+    resources, template_list = results[account.pk, "resources"], results[account.pk, "templates"]
     if form is None:
         form = BuildForm(templates=template_list.data or [], resources=resources.data)
     return {
@@ -65,7 +71,7 @@ def _cloudpro_context(account, *, form=None, refresh=False) -> dict:
 @signin_required
 def cloudpro(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
-    context = _cloudpro_context(account)
+    context = _cloudpro_context(account, stale_ok=not is_htmx(request))
     context["can_build"] = permissions.has_capability(request.user, account, permissions.BUILD)
     if is_htmx(request) and request.GET.get("part") == "meters":
         return render(request, "servers/_meters.html", context)

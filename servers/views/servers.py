@@ -150,13 +150,21 @@ def account_servers(request, account_id):
 @csp_update(CONSOLE_FORM_ACTION)
 def server_detail(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
+    # Both lists at once; a page shows an expired copy at once and asks again right after.
+    results = selectors.gather(
+        [(account, "tasks"), (account, "servers")], stale_ok=not is_htmx(request)
+    )
+    tasks, servers = results[account.pk, "tasks"], results[account.pk, "servers"]
     error = None
-    server = None
-    tasks = selectors.tasks_for(account)  # first, as for the lists
-    try:
-        server = selectors.find_server(account, server_id)
-    except CacError as exc:
-        error = exc
+    server = next((each for each in servers.data or [] if each.id == str(server_id)), None)
+    if server is None:
+        if servers.error is not None:
+            error = servers.error
+        else:
+            try:  # a copy older than a build lacks the new server: check a fresh list
+                server = selectors.find_server(account, server_id)
+            except CacError as exc:
+                error = exc
     if server is None and error is None:
         raise Http404("No such server on this account.")
     server_tasks = [task for task in tasks.data or [] if server and task.server_id == server.id]
@@ -169,6 +177,8 @@ def server_detail(request, account_id, server_id):
         "tasks": server_tasks,
         "busy": refresh_every is not None,
         "refresh_seconds": refresh_every,
+        "refreshing": server is not None and (servers.refreshing or tasks.refreshing),
+        "pending": servers.pending or tasks.pending,
         "can_operate": permissions.has_capability(request.user, account, permissions.OPERATE),
         "can_build": permissions.has_capability(request.user, account, permissions.BUILD),
         "activity": selectors.activity_for(account, server_id=server_id)[:RECENT_ACTIVITY],

@@ -364,3 +364,55 @@ def test_a_section_with_nothing_known_yet_answers_at_once_with_a_placeholder(
     assert 'data-testid="section-loading"' in text and "account-error" not in text
     assert 'hx-trigger="load delay:1s"' in text
     assert sandbox_calls.paths == []
+
+
+PAGES = {
+    "templates": ("templates/", ("templates",), 'class="template-row"'),
+    "tasks": ("tasks/", ("tasks",), 'class="task-row"'),
+    "cloudpro": ("cloudpro/", ("resources", "templates"), 'id="meter-cpu"'),
+    "server": ("servers/{sid}/", ("tasks", "servers"), "Power off"),
+}
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_every_page_shows_its_expired_copies_at_once_and_asks_again_right_after(
+    owner, cac_account, sandbox_customer, sandbox_calls, page
+):
+    from django.core.cache import cache
+
+    path, names, marker = PAGES[page]
+    web = server_by_label(sandbox_customer, "web-01")
+    url = f"/accounts/{cac_account.pk}/" + path.format(sid=web.sid)
+    assert marker in owner.get(url).content.decode()
+    for name in names:
+        cache.delete(selectors._key(cac_account, name))
+    sandbox_calls.clear()
+    text = owner.get(url).content.decode()
+    assert marker in text
+    assert sandbox_calls.paths == []
+    # A follow-up fetches the fresh copy (the Cloud Pro page also loads its servers lazily).
+    fresh = owner.get(url, **HTMX).content.decode()
+    assert marker in fresh
+    assert text.count('hx-trigger="load') == fresh.count('hx-trigger="load') + 1
+    assert sorted(call.removesuffix(".php") for call in sandbox_calls.paths) == sorted(
+        "cloudpro/" + name if name == "resources" else "list" + name for name in names
+    )
+
+
+def test_the_cloudpro_page_asks_for_resources_and_templates_at_once(owner, cac_account):
+    from django.core.signals import request_finished, request_started
+
+    from tests.test_selectors import InFlight
+
+    counter = InFlight()
+    request_started.connect(counter.started, weak=False)
+    request_finished.connect(counter.finished, weak=False)
+    try:
+        from sandbox.models import SandboxCustomer
+
+        SandboxCustomer.objects.filter(login=cac_account.login).update(latency_ms=300)
+        assert owner.get(f"/accounts/{cac_account.pk}/cloudpro/").status_code == 200
+    finally:
+        request_started.disconnect(counter.started)
+        request_finished.disconnect(counter.finished)
+    assert counter.most_overall == 2
