@@ -26,18 +26,35 @@ def account_event(account) -> str:
     return f"account-changed-{account.pk.hex}"
 
 
+# Toast texts carry provider words (error descriptions, server names): a header cannot be
+# allowed to grow with them (proxies refuse headers of 8 kB and more, and every byte is sent again
+# on each poll).
+MAX_TOAST_CHARS = 300
+MAX_TRIGGER_BYTES = 2000
+
+
+def short_text(text: str, limit: int = MAX_TOAST_CHARS) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
+
+
 def trigger(response: HttpResponse, **events) -> HttpResponse:
     """Add events to the response's HX-Trigger header, keeping any already there."""
     current = response.headers.get("HX-Trigger")
     payload = json.loads(current) if current else {}
     payload.update(events)
-    response.headers["HX-Trigger"] = json.dumps(payload)
+    # ASCII-only JSON: lone surrogates and line breaks travel as escapes, never raw.
+    header = json.dumps(payload, ensure_ascii=True)
+    if len(header) > MAX_TRIGGER_BYTES and isinstance(payload.get("toast"), dict):
+        payload["toast"] = {**payload["toast"], "text": short_text(payload["toast"]["text"], 80)}
+        header = json.dumps(payload, ensure_ascii=True)
+    response.headers["HX-Trigger"] = header
     return response
 
 
 def toast(response: HttpResponse, kind: str, text: str, account=None) -> HttpResponse:
     """Show `text` as a toast (app.js listens for `toast`); refresh the account's parts too."""
-    events = {"toast": {"kind": kind, "text": text}}
+    events = {"toast": {"kind": kind, "text": short_text(text)}}
     if account is not None:
         events[account_event(account)] = True
     return trigger(response, **events)

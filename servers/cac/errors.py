@@ -9,6 +9,8 @@ later, unchanged.
 from collections.abc import Callable
 from typing import Any
 
+from servers.cac.models import text
+
 # What the panel was trying to do, per endpoint name, to complete "Cloud at Cost could not ...".
 ACTIVITIES = {
     "listservers": "list the servers",
@@ -25,6 +27,19 @@ ACTIVITIES = {
 }
 
 MAINTENANCE_MARKER = "performing maintenance"
+
+
+MAX_REASON = 200
+MAX_DESCRIPTION = 1000
+
+
+def _text(value: Any) -> str:
+    return text(value)[:MAX_DESCRIPTION]
+
+
+def _shorten(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "\u2026"
 
 
 def activity(endpoint: str | None) -> str:
@@ -120,7 +135,7 @@ def rejection(
     """The exception for a JSON answer with `status: "error"`, from its code and description."""
     code = provider_code(payload.get("error"))
     raw_description = payload.get("error_description")
-    description = clean(str(raw_description)).strip() if raw_description is not None else ""
+    description = _text(clean(_text(raw_description))) if raw_description is not None else ""
     details = dict(
         endpoint=endpoint, code=code, description=description or None, http_status=http_status
     )
@@ -165,7 +180,11 @@ def rejection(
         return rate_limited(**details)
     if http_status in (403, 412) and not description:
         return access_refused(endpoint, http_status, code=code)
-    reason = description or (f"error {code}" if code is not None else "no reason given")
+    # The provider's words go into the message: a page, a toast header, the account's last
+    # error. Kept short, whatever length it sent.
+    reason = _shorten(description, MAX_REASON) or (
+        f"error {code}" if code is not None else "no reason given"
+    )
     return CacRejected(f"Cloud at Cost could not {doing}: {reason}.", **details)
 
 
