@@ -17,8 +17,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -294,6 +296,9 @@ def build(tmp: Path, provider: Provider, template: Template, **panel_env: str) -
         CATCPANEL_FERNET_KEYS=Fernet.generate_key().decode(),
         CATCPANEL_SANDBOX="false",
     )
+    if os.environ.get("REDIS_URL"):
+        # CI's second pass: the locks and lists in Redis, as in a replicated deployment.
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
     env.update(panel_env)
     try:
         made = json.loads(
@@ -382,3 +387,51 @@ class Redis:
             self.process.terminate()
             self.process.wait(timeout=10)
         self.process = None
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def can_run_postgres() -> bool:
+    return (PG_BIN / "initdb").exists() and os.geteuid() == 0 and shutil.which("su") is not None
+
+
+class Postgres:
+    """A throwaway PostgreSQL cluster on a free port (as .ci/run starts one), to restart."""
+
+    def __init__(self):
+        # Not under pytest's folder, which only root may enter: the server runs as postgres.
+        self.dir = Path(tempfile.mkdtemp(prefix="catcpanel-faults-pg-"))
+        (self.dir / "data").mkdir(parents=True)
+        (self.dir / "sock").mkdir()
+        shutil.chown(self.dir, "postgres", "postgres")
+        shutil.chown(self.dir / "data", "postgres", "postgres")
+        shutil.chown(self.dir / "sock", "postgres", "postgres")
+        self.port = replicas.free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_postgres(f"{PG_BIN}/initdb -D {self.dir}/data -U postgres -A trust -E UTF8")
+        self.start()
+
+    def _as_postgres(self, command: str) -> None:
+        result = subprocess.run(
+            ["su", "postgres", "-c", command], capture_output=True, text=True, timeout=120
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    def _ctl(self, action: str) -> None:
+        options = f"-p {self.port} -k {self.dir}/sock -c listen_addresses=127.0.0.1"
+        self._as_postgres(
+            f"{PG_BIN}/pg_ctl -D {self.dir}/data -l {self.dir}/sock/log -m fast -w "
+            f"{action} -o '{options}'"
+        )
+
+    def start(self) -> None:
+        self._ctl("start")
+
+    def restart(self) -> None:
+        self._ctl("restart")
+
+    def stop(self) -> None:
+        with suppress(AssertionError):
+            self._as_postgres(f"{PG_BIN}/pg_ctl -D {self.dir}/data -m immediate -w stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
