@@ -297,8 +297,10 @@ def finish_abandoned_actions(account: CloudAccount | None = None) -> int:
     return finished
 
 
-# Database writes that a restarted database server may drop are tried again this long after.
-RETRY_DELAYS = (0.2, 1.0)
+# A write that a restarting database server dropped is tried again on a new connection, this
+# long after each failure: a restart takes from a third of a second to a few seconds, and the
+# row of an action the provider has answered is worth the wait.
+RETRY_DELAYS = (0.25, 0.5, 1.0, 2.0, 4.0)
 
 
 def _write(write: Callable):
