@@ -60,6 +60,10 @@ _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 
 T = TypeVar("T")
 
+# What odd data makes Python raise: wrong types, unparsable or huge numbers, nesting deeper than
+# the stack, missing keys or items, undecodable text.
+HOSTILE_DATA_ERRORS = (ValueError, TypeError, ArithmeticError, RecursionError, LookupError)
+
 logger = logging.getLogger(__name__)
 protect_http_loggers()
 
@@ -237,9 +241,10 @@ class CacClient:
             return parse(data)
         except UnexpectedShape as exc:
             what = str(exc)
-        except Exception:
+        except HOSTILE_DATA_ERRORS:
             # Whatever a hostile body makes the parser trip on (nesting, huge numbers, odd
-            # types) is the provider's fault, told as such, never an error page.
+            # types) is the provider's fault, told as such, never an error page. A bug of the
+            # panel's own (anything else) still is one.
             what = "an answer the panel cannot read"
         # The raw answer (listservers carries every root password) must not be among the
         # variables of a traceback that an error page or tracker might show.
@@ -395,7 +400,7 @@ class CacClient:
         """
         try:
             return self._interpret_body(endpoint, response)
-        except Exception:
+        except HOSTILE_DATA_ERRORS:
             return None, errors.unexpected_shape(
                 endpoint, "an answer the panel cannot read", http_status=response.status_code
             )
