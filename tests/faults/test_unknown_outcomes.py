@@ -94,3 +94,89 @@ def test_values_too_long_for_their_columns_are_cut_to_fit(cac_account, user):
     assert stored.outcome == ActionLog.Outcome.FAILURE
     assert stored.server_name == "n" * 200
     assert stored.parameters == {"x": ""}
+
+
+REFUSE_SUCCESS = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_success BEFORE UPDATE ON servers_actionlog "
+        "WHEN NEW.outcome = 'success' BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_success() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'disk full'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_success BEFORE UPDATE ON servers_actionlog FOR EACH ROW "
+        "WHEN (NEW.outcome = 'success') EXECUTE FUNCTION refuse_success()",
+    ],
+}
+
+
+ALLOW_SUCCESS = {
+    "sqlite": ["DROP TRIGGER refuse_success"],
+    "postgresql": [
+        "DROP TRIGGER refuse_success ON servers_actionlog",
+        "DROP FUNCTION refuse_success()",
+    ],
+}
+
+
+def test_an_answer_that_cannot_be_recorded_still_finishes_the_row_as_unknown(cac_account, user):
+    """The database refuses the finishing write (here a trigger; in life a full disk or a
+    value it will not take): the provider did act, so the row says unknown, never pending."""
+    from django.db import connection
+
+    web = server(cac_account, "web-01")
+    with connection.cursor() as cursor:
+        for statement in REFUSE_SUCCESS[connection.vendor]:
+            cursor.execute(statement)
+    try:
+        services.power(cac_account, user, web, "poweroff")
+    finally:
+        # The schema outlives the test's rows: the next tests must be able to succeed.
+        with connection.cursor() as cursor:
+            for statement in ALLOW_SUCCESS[connection.vendor]:
+                cursor.execute(statement)
+
+    log = ActionLog.objects.get()
+    assert log.outcome == ActionLog.Outcome.UNKNOWN
+    assert log.message == services.UNKNOWN_UNRECORDED and log.finished_at is not None
+
+
+def test_rows_of_requests_that_died_are_finished_by_the_next_one(cac_account, user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    web = server(cac_account, "web-01")
+    old = ActionLog.objects.create(
+        account=cac_account,
+        account_name="Demo",
+        user_name="alice",
+        server_id=web.id,
+        action="reset",
+        started_at=timezone.now() - timedelta(seconds=services._lock_seconds() + 1),
+    )
+    recent = ActionLog.objects.create(
+        account=cac_account, account_name="Demo", user_name="alice", action="rename"
+    )
+
+    assert services.finish_abandoned_actions() == 1
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert old.outcome == ActionLog.Outcome.UNKNOWN and old.finished_at is not None
+    assert "the panel stopped before the provider answered: check the server" in old.message
+    assert recent.outcome == ActionLog.Outcome.PENDING  # its request may still be waiting
+
+
+def test_a_lock_holder_is_dead_only_when_its_process_on_this_host_is_gone():
+    import subprocess
+    import sys
+
+    alive = services.process_identity()
+    assert not services.holder_is_dead(alive)
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    host, boot, _, ticks = alive.split("|")
+    assert services.holder_is_dead(f"{host}|{boot}|{child.pid}|{ticks}")
+    # Another machine (or container): only the lock's expiry can tell.
+    assert not services.holder_is_dead(f"elsewhere|{boot}|{child.pid}|{ticks}")
+    assert not services.holder_is_dead("busy")
