@@ -357,7 +357,7 @@
     const boxes = selectedBoxes();
     if (!action || !boxes.length) return;
     const items = boxes.map(function (box) {
-      return box.getAttribute("data-name") + " (" + box.getAttribute("data-account-name") + ")";
+      return box.getAttribute("data-name") + " (" + box.getAttribute("data-account-label") + ")";
     });
     const title = label + " " + boxes.length + " server" + (boxes.length === 1 ? "" : "s") + "?";
     confirmDialog({ title: title, text: "Each server gets its own call, paced within its account's limits.", items: items, ok: label })
@@ -388,7 +388,8 @@
       if (result.ok) good += 1; else bad += 1;
       if (result.event) events[result.event] = true;
     }
-    fetch(form.action, {
+    // form.action would be the buttons named "action", not the attribute.
+    fetch(form.getAttribute("action"), {
       method: "POST",
       body: body,
       credentials: "same-origin",
