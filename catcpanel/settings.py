@@ -264,6 +264,10 @@ CATCPANEL_CAC_MAX_ANSWER_BYTES = env.int("CATCPANEL_CAC_MAX_ANSWER_BYTES", defau
 # Provider calls one account may have in flight per process (each holds a worker thread); one
 # more fails at once with "busy". 0: no limit.
 CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = env.int("CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", default=2)
+# Bulk power (servers/bulk.py): seconds between two calls' starts on one account, and the calls
+# one bulk request keeps in flight across all accounts.
+CATCPANEL_BULK_INTERVAL = env.float("CATCPANEL_BULK_INTERVAL", default=0.5)
+CATCPANEL_BULK_WORKERS = env.int("CATCPANEL_BULK_WORKERS", default=8)
 
 # -------------------------------------------------------------------------------------------------
 # The background worker (history/, `manage.py run_huey`, `docker/entrypoint.sh worker`): usage

@@ -5,7 +5,7 @@ through the permissions helper, so a server of an account where the user may not
 refused on its own row while the others go ahead. The calls themselves are the single-server power
 service (`services.power`): the same lock, ActionLog row and cache invalidation as a button.
 
-Pacing: per account, at most CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT calls are in flight and two
+Pacing: per account, one call fewer than CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT in flight, and two
 calls start at least CATCPANEL_BULK_INTERVAL seconds apart (the provider rate-limits each key and
 never published its numbers, REALITY.md); accounts run side by side, at most CATCPANEL_BULK_WORKERS
 calls in all. Results come back in the order
@@ -27,20 +27,25 @@ from django.db import close_old_connections, connection
 from django.http import Http404
 
 from servers import permissions, selectors, services
-from servers.cac.errors import CacError
+from servers.cac.errors import CacBusy, CacError
 
 # A page shows at most a few hundred rows; a bigger post is not from the panel.
 MAX_SELECTION = 500
 DEFAULT_CONCURRENCY = 2
 DEFAULT_INTERVAL = 0.5
+BUSY_RETRIES = 3
+BUSY_WAIT = 1.0
 # All accounts together: the threads one bulk request may keep busy in its web worker.
 DEFAULT_WORKERS = 8
 
 
 def concurrency() -> int:
-    return max(
-        1, int(getattr(settings, "CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", DEFAULT_CONCURRENCY))
-    )
+    """Calls of one account a bulk action keeps in flight: one fewer than the client's limit per
+    process (which refuses the next call at once), so the account's pages still load meanwhile."""
+    limit = int(getattr(settings, "CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT", DEFAULT_CONCURRENCY))
+    if limit <= 0:  # no limit in the client
+        return DEFAULT_CONCURRENCY
+    return max(1, limit - 1)
 
 
 def total_workers() -> int:
@@ -152,8 +157,17 @@ def _call(user, action: str, target: Target, pacer: _Pacer, gate: threading.Sema
     event = account_event(target.account)
     try:
         with gate:
-            pacer.wait()
-            log = services.power(target.account, user, target.server, action)
+            for attempt in range(BUSY_RETRIES + 1):
+                pacer.wait()
+                try:
+                    log = services.power(target.account, user, target.server, action)
+                    break
+                except CacBusy:
+                    # Someone else's calls took the account's slots in this process: the call
+                    # never left, so wait and try again rather than report a failure.
+                    if attempt == BUSY_RETRIES:
+                        raise
+                    time.sleep(BUSY_WAIT)
     except CacError as error:
         return Result(target.key, target.name, False, selectors.describe_error(error), event)
     except services.ServiceError as error:
