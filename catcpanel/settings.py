@@ -288,6 +288,10 @@ CATCPANEL_SAMPLE_MINUTES = env.int("CATCPANEL_SAMPLE_MINUTES", default=5)
 # Full-resolution samples are kept this many hours; hourly averages (with min, max) this many days.
 CATCPANEL_HISTORY_RAW_HOURS = env.int("CATCPANEL_HISTORY_RAW_HOURS", default=48)
 CATCPANEL_HISTORY_HOURLY_DAYS = env.int("CATCPANEL_HISTORY_HOURLY_DAYS", default=90)
+# Notifications: "calls keep failing" is sent once an account's reads have failed this long.
+CATCPANEL_ALERT_FAILING_MINUTES = env.int("CATCPANEL_ALERT_FAILING_MINUTES", default=15)
+# Webhooks to private, loopback or link-local addresses (a receiver on the same network).
+CATCPANEL_WEBHOOK_ALLOW_PRIVATE = env.bool("CATCPANEL_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # -------------------------------------------------------------------------------------------------
 # Transport and browser security (SECURITY.md). Over https (SITE_URL), cookies are Secure and plain

@@ -15,6 +15,7 @@ urlpatterns = [
     # allauth mounts two-factor setup (auth/2fa/) itself once allauth.mfa is installed.
     path("auth/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("history.urls")),
     path("", include("servers.urls")),
 ]
 

@@ -80,13 +80,15 @@ class RoundReport:
     samples: int = 0
     hours: int = 0  # hourly rows written
     pruned: int = 0
+    delivered: int = 0  # notifications sent
     rounds: list[AccountRound] = field(default_factory=list)
 
     def __str__(self):
         return (
             f"round {self.bucket}: {self.sampled} account(s) sampled, {self.failed} failed, "
             f"{self.skipped} already sampled by another worker; {self.samples} sample(s), "
-            f"{self.hours} hourly row(s) written, {self.pruned} old row(s) removed"
+            f"{self.hours} hourly row(s) written, {self.pruned} old row(s) removed, "
+            f"{self.delivered} notification(s) sent"
         )
 
 
@@ -107,7 +109,11 @@ def run_round(now: datetime | None = None, *, after_account=None) -> RoundReport
         else:
             report.failed += 1
         if after_account is not None:
-            after_account(result)
+            try:
+                after_account(result)
+            except Exception:
+                # One account's notifications must not stop the others' sampling.
+                logger.exception("after the round of account %s", account.pk)
     report.hours = downsample(now)
     report.pruned = prune(now)
     return report

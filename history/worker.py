@@ -18,7 +18,7 @@ import logging
 from django.core.cache import cache
 from django.utils import timezone
 
-from history import sampling
+from history import notify, sampling
 
 logger = logging.getLogger("history.worker")
 
@@ -26,8 +26,11 @@ HEARTBEAT_KEY = "catcpanel:history:heartbeat"
 
 
 def tick(now=None) -> sampling.RoundReport:
-    """One minute's work: sample the accounts whose interval has come, downsample, prune."""
-    report = sampling.run_round(now)
+    """One minute's work: sample the accounts whose interval has come (and notice their events),
+    downsample, prune, then send the notifications that are due."""
+    report = sampling.run_round(now, after_account=notify.detect)
+    # Deliveries are due by the clock, whatever time the round was run for (tests, scripts).
+    report.delivered = notify.deliver_due()
     cache.set(HEARTBEAT_KEY, timezone.now(), timeout=None)
     if report.sampled or report.failed:
         logger.info("%s", report)

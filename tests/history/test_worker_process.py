@@ -80,3 +80,51 @@ def test_two_worker_processes_at_once_make_one_provider_call(
     samples = workers.query(data, "SELECT COUNT(*) FROM history_sample")[0][0]
     assert samples == len(sandbox_servers(sandbox_customer))
     assert sorted("1 account(s) sampled" in output for output in outputs) == [False, True]
+
+
+SUBSCRIBE = """
+import os
+from history.models import NotificationPreference, TrackedServer
+from servers.models import CloudAccount
+account = CloudAccount.objects.get()
+# What an earlier round saw: the server running.
+TrackedServer.objects.create(
+    account=account, server_id=os.environ["T_SID"], name="web", status="Powered On"
+)
+preference = NotificationPreference(
+    user=account.owner, account=account, kinds=["server_status"], webhook_url=os.environ["T_HOOK"]
+)
+preference.new_webhook_secret()
+preference.save()
+"""
+
+
+def test_two_worker_processes_send_an_event_once(worker_env, sandbox_customer):
+    from sandbox.models import SandboxServer
+    from tests.history.receivers import WebhookReceiver
+
+    data, env = worker_env
+    server = next(s for s in sandbox_servers(sandbox_customer) if s.status == "Powered On")
+    with WebhookReceiver() as hook:
+        done = workers.manage(env, "shell", "-c", SUBSCRIBE, T_SID=server.sid, T_HOOK=hook.url)
+        assert done.returncode == 0, done.stderr[-2000:]
+        server.status = SandboxServer.Status.OFF
+        server.save()
+        env = {**env, "CATCPANEL_WEBHOOK_ALLOW_PRIVATE": "true"}
+        processes = [
+            subprocess.Popen(
+                [*workers.MANAGE, "sample_usage", "--once"],
+                cwd=workers.ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+            for _ in range(2)
+        ]
+        outputs = [process.communicate(timeout=60)[0] for process in processes]
+        assert [process.returncode for process in processes] == [0, 0], outputs
+        assert len(hook.requests) == 1, outputs
+    assert hook.json()["server"]["id"] == server.sid
+    assert workers.query(data, "SELECT kind FROM history_event") == [("server_status",)]
+    assert workers.query(data, "SELECT state FROM history_delivery") == [("sent",)]

@@ -38,6 +38,8 @@ def environment(data_dir: Path, fernet_keys: list[str], **extra) -> dict:
         "SECRET_KEY": "worker-test-secret-key",
         "CATCPANEL_FERNET_KEYS": ",".join(fernet_keys),
         "CATCPANEL_CAC_RETRY_BACKOFF": "0",
+        # The sandbox the account points at is the live server on this machine.
+        "CATCPANEL_API_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
     }
     env.update({key: str(value) for key, value in extra.items()})
