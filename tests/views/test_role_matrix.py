@@ -82,6 +82,10 @@ MATRIX: dict[str, dict[str, Rule]] = {
     "delete_server": {"GET": Rule(BUILD, 200), "POST": Rule(BUILD, 200, {"confirm_name": "no"})},
     "reveal_passwords": {"POST": Rule(BUILD, 200)},
     "server_activity": {"GET": Rule(VIEW, 200)},
+    "notification_settings": {
+        "GET": Rule(VIEW, 200),
+        "POST": Rule(VIEW, 400, {"webhook_url": "ftp://x"}),
+    },
 }
 
 
