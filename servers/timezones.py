@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import zoneinfo
 from functools import lru_cache
+from urllib.parse import unquote
 
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ class TimezoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        zone = zone_named(request.COOKIES.get(COOKIE, ""))
+        zone = zone_named(unquote(request.COOKIES.get(COOKIE, "")))
         if zone is not None:
             timezone.activate(zone)
         else:

@@ -18,8 +18,9 @@
   // --- the viewer's time zone: a cookie the server reads to show times in it (with its name) ---
   try {
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && document.cookie.indexOf("tz=" + encodeURIComponent(zone)) === -1) {
-      document.cookie = "tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; SameSite=Lax";
+    // Zone names ("Asia/Tokyo", "America/Argentina/Buenos_Aires") are valid cookie values as they are.
+    if (zone && /^[A-Za-z0-9_+\-\/]+$/.test(zone) && document.cookie.indexOf("tz=" + zone) === -1) {
+      document.cookie = "tz=" + zone + "; path=/; max-age=31536000; SameSite=Lax";
     }
   } catch (error) { /* no Intl: times stay in UTC, labelled so */ }
 

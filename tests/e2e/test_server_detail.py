@@ -134,3 +134,24 @@ def test_a_console_the_provider_cannot_open_says_so_in_the_new_tab(
     expect(console.get_by_test_id("console-error")).to_be_visible()
     assert console.url.startswith(live_server.url + f"/accounts/{cac_account.pk}/")
     assert ActionLog.objects.get(action="console").outcome == "failure"
+
+
+def test_times_are_in_the_browsers_zone_once_it_has_said(
+    browser, live_server, cac_account, user, sandbox_customer
+):
+    from sandbox import services as sandbox
+    from tests.security.identity import hand_session
+
+    context = browser.new_context(timezone_id="Asia/Tokyo")
+    page = hand_session(context.new_page(), live_server.url, user)
+    server = SandboxServer.objects.get(customer=sandbox_customer, label="web-01")
+    sandbox_customer.task_seconds = 600  # a pending task, listed with its start time
+    sandbox_customer.save(update_fields=["task_seconds"])
+    sandbox.power(sandbox_customer, server.sid, "reset")
+    url = f"{live_server.url}/accounts/{cac_account.pk}/servers/{server.sid}/"
+
+    page.goto(url)  # the first page: the server does not know the zone yet, and says UTC
+    expect(page.locator("#server-tasks-title + ul .tz").first).to_have_text("UTC")
+    page.goto(url)
+    expect(page.locator("#server-tasks-title + ul .tz").first).to_have_text("Asia/Tokyo")
+    context.close()
