@@ -9,6 +9,7 @@ passwords and a canary key; only the bug itself is planted (a parsing helper tha
 
 import logging
 import secrets
+from urllib.parse import urlencode
 
 import pytest
 from cryptography.fernet import Fernet
@@ -18,6 +19,7 @@ from django.views.debug import ExceptionReporter
 
 from sandbox.models import SandboxServer
 from servers import crypto, selectors
+from servers.cac import client as cac_client
 from servers.cac import models as cac_models
 from tests.security.identity import confirm_identity
 
@@ -92,6 +94,17 @@ def test_a_bug_parsing_the_server_list_shows_no_password(planted, owner, monkeyp
     assert_a_debug_page_without_secrets(response, caplog, "from_api", "PlantedBug")
 
 
+def test_a_bug_reading_a_console_address_shows_no_address(planted, owner, monkeypatch, caplog):
+    caplog.set_level(logging.ERROR)
+    server = selectors.servers_for(planted).data[0]
+    monkeypatch.setattr(cac_client, "urlsplit", planted_bug)
+    response = owner.post(reverse("console", args=[planted.pk, server.id]))
+    assert_a_debug_page_without_secrets(response, caplog, "console_url", "PlantedBug")
+    # The sandbox's console address: its page, and the one-time token in its query string.
+    for text in (response.content.decode(), mailed_report(caplog)):
+        assert "console.html" not in text and "sha1hash" not in text
+
+
 def test_a_bug_parsing_revealed_passwords_shows_none(planted, owner, monkeypatch, caplog):
     caplog.set_level(logging.ERROR)
     server = selectors.servers_for(planted).data[0]  # the list is cached: only secrets are parsed
@@ -102,32 +115,33 @@ def test_a_bug_parsing_revealed_passwords_shows_none(planted, owner, monkeypatch
     )
 
 
-def test_a_broken_encryption_key_shows_neither_key_nor_the_posted_api_key(
-    planted, owner, settings, caplog
+def test_a_bug_storing_a_new_account_shows_neither_its_key_nor_the_encryption_keys(
+    planted, owner, settings, caplog, sandbox_api_url, monkeypatch
 ):
     caplog.set_level(logging.ERROR)
-    # A working key followed by a damaged one: the whole list is refused, naming neither.
-    settings.CATCPANEL_FERNET_KEYS = [CANARY_FERNET, "damaged"]
+    # The encryption keys are read as the new account is stored, and that trips.
+    settings.CATCPANEL_FERNET_KEYS = [CANARY_FERNET]
     crypto._multifernet.cache_clear()
+    monkeypatch.setattr(crypto, "Fernet", planted_bug)
     response = owner.post(
         reverse("account_add"),
         {
             "name": "Leaky",
             "login": CANARY_LOGIN,
             "api_key": CANARY_KEY,
-            "base_url": "https://panel.cloudatcost.com/api/v1/",
-            # Straight to storing it (and its encryption), without the key check's call.
-            "skip_check": "on",
+            "base_url": sandbox_api_url,
         },
     )
-    assert_a_debug_page_without_secrets(response, caplog, "EncryptionKeyError", "_multifernet")
+    assert_a_debug_page_without_secrets(response, caplog, "account_add", "_multifernet")
 
 
 def test_a_secret_looking_query_parameter_is_hidden_from_the_page(planted, owner, monkeypatch):
     """The sandbox's API carries the customer's key in the query string, as Cloud at Cost's does."""
-    monkeypatch.setattr(cac_models, "integer", planted_bug)
-    url = reverse("account_servers", args=[planted.pk])
-    response = owner.get(url, {"key": CANARY_KEY, "login": CANARY_LOGIN, "page": "2"})
+    server = selectors.servers_for(planted).data[0]
+    monkeypatch.setattr(cac_client, "urlsplit", planted_bug)
+    url = reverse("console", args=[planted.pk, server.id])
+    query = urlencode({"key": CANARY_KEY, "login": CANARY_LOGIN, "page": "2"})
+    response = owner.post(f"{url}?{query}")
     page = response.content.decode()
     assert response.status_code == 500 and "page=2" in page
     assert leaks(page) == []
