@@ -13,6 +13,7 @@ from allauth.core.internal import ratelimit
 from django.test import Client
 
 from tests.sandbox_fixtures import USER_PASSWORD
+from tests.security import hashers
 
 LOCKED = "Too many failed login attempts"
 ATTEMPTS = 3
@@ -194,3 +195,52 @@ def test_the_limits_come_from_the_environment(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == ["7/60s/ip,7/60s/key", "X-Real-IP", 2]
+
+
+ADDRESSES_USED: list[str] = []
+
+
+@pytest.fixture
+def hashes(settings):
+    settings.PASSWORD_HASHERS = ["tests.security.hashers.CountingHasher"]
+    hashers.computed.clear()
+    return hashers.computed
+
+
+def hashes_for(hashes, login) -> int:
+    hashes.clear()
+    # A fresh address each time, below the per-address limit (the per-user one is per user).
+    address = f"192.0.2.{100 + len(ADDRESSES_USED)}"
+    ADDRESSES_USED.append(address)
+    _client, response = sign_in(login, "wrong password", address=address)
+    assert response.status_code == 200 and LOCKED not in response.content.decode()
+    return len(hashes)
+
+
+def test_an_unknown_login_costs_the_same_hashing_as_a_wrong_password(user, hashes):
+    """Counted, not timed: the password hashes an attempt computes are what its time is made of."""
+    known = hashes_for(hashes, "alice")
+    assert known >= 1
+    assert hashes_for(hashes, "nobody") == known
+    assert hashes_for(hashes, "ALICE") == known
+    known_address = hashes_for(hashes, "alice@example.com")
+    assert known_address >= 1
+    assert hashes_for(hashes, "nobody@example.com") == known_address
+
+
+def test_the_limit_counts_per_user_whatever_name_is_typed(user):
+    # Alternating the username and the address, from as many addresses as attempts: one count.
+    logins = ["alice", "alice@example.com", "ALICE@example.com"]
+    for number in range(ATTEMPTS):
+        fail(logins[number % len(logins)], 1, address=f"198.51.100.{number + 20}")
+    for login in ("alice", "alice@example.com"):
+        client, response = sign_in(login, USER_PASSWORD, address="203.0.113.50")
+        assert not signed_in(client)
+        assert LOCKED in response.content.decode()
+
+
+def test_the_right_password_by_address_signs_in_and_reauthenticates(user):
+    client, response = sign_in("Alice@Example.com", USER_PASSWORD)
+    assert response.status_code == 302 and signed_in(client)
+    response = client.post("/auth/reauthenticate/", {"password": USER_PASSWORD, "next": "/"})
+    assert response.status_code == 302 and response.url == "/"
