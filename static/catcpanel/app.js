@@ -311,6 +311,7 @@
     document.getElementById("bulk-count").textContent =
       count ? count + " server" + (count === 1 ? "" : "s") + " selected" : "Select servers for a bulk action";
     form.querySelectorAll("button[name=action]").forEach(function (button) { button.disabled = count === 0; });
+    form.classList.toggle("is-empty", count === 0);
     const clear = document.getElementById("bulk-clear");
     if (clear) clear.hidden = count === 0;
   }
