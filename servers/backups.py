@@ -18,6 +18,7 @@ import io
 import json
 import os
 import sqlite3
+import sys
 import tarfile
 import tempfile
 import time
@@ -163,8 +164,11 @@ def write_backup(fileobj) -> dict:
 
 
 def read_archive(path) -> Archive:
+    """Read an archive from a path, or from standard input when the path is "-"."""
     try:
-        with tarfile.open(path, mode="r:*") as tar:
+        # A pipe cannot seek, which tarfile needs to tell the compression: read it whole.
+        source = {"fileobj": io.BytesIO(sys.stdin.buffer.read())} if path == "-" else {"name": path}
+        with tarfile.open(**source, mode="r:*") as tar:
             members = {member.name: member for member in tar.getmembers()}
             if "manifest.json" not in members or "data.json" not in members:
                 raise BackupError(

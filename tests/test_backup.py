@@ -309,3 +309,23 @@ def test_the_documented_pg_dump_and_pg_restore_exit_0_into_an_empty_database(pan
         connections.close_all()
         with connection.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{empty}"')
+
+
+def test_backup_to_standard_output_and_restore_from_standard_input(panel_data, monkeypatch):
+    """`docker exec ... backup --output - > file`, and `docker run -i ... restore - < file`."""
+    written = io.BytesIO()
+    monkeypatch.setattr("sys.stdout", io.TextIOWrapper(written))
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    call_command("backup", "--output", "-")
+    archive = written.getvalue()
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        assert tar.getnames() == ["manifest.json", "data.json"]
+    _wipe()
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(archive)))
+    call_command("restore", "-", stdout=io.StringIO())
+
+    assert ActionLog.objects.count() == 15
+    assert sorted(account.login for account in CloudAccount.objects.all()) == sorted(
+        login for login, _ in ACCOUNTS.values()
+    )

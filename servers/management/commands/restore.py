@@ -13,7 +13,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("path", help="the archive written by `manage.py backup`")
+        parser.add_argument(
+            "path", help="the archive written by `manage.py backup`, or - for standard input"
+        )
 
     def handle(self, *args, path, **options):
         started = time.monotonic()
