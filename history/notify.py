@@ -58,7 +58,12 @@ def detect(result: AccountRound) -> list[Event]:
     events = _account_health(result, watch, now)
     if result.ok:
         events += _status_changes(result, now)
-        events += _task_events(result.account, watch)
+        if _wants_task_events(result.account):
+            events += _task_events(result.account, watch)
+        else:
+            # Nobody listens: spare the account's rate limit the task list, and move the baseline
+            # so that a later subscriber is not sent every task since the watch began.
+            AccountWatch.objects.filter(pk=watch.pk).update(started_at=timezone.now())
     return [event for event in events if event is not None]
 
 
@@ -136,6 +141,18 @@ def _status_changes(result: AccountRound, now: datetime) -> list:
             )
         )
     return events
+
+
+TASK_KINDS = (EventKind.TASK_FAILED, EventKind.TASK_RECOVERED, EventKind.BUILD_FINISHED)
+
+
+def _wants_task_events(account: CloudAccount) -> bool:
+    return any(
+        set(kinds) & set(TASK_KINDS)
+        for kinds in NotificationPreference.objects.filter(account=account).values_list(
+            "kinds", flat=True
+        )
+    )
 
 
 def _task_events(account: CloudAccount, watch: AccountWatch) -> list:

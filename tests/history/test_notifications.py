@@ -283,3 +283,20 @@ def test_the_webhook_body_is_json_with_names_and_ids_only(cac_account, user):
         "url",
     }
     assert json.loads(json.dumps(body))["account"] == {"id": str(cac_account.pk), "name": "Demo"}
+
+
+def test_without_a_task_subscriber_the_round_does_not_read_the_tasks(
+    cac_account, user, sandbox_customer, sandbox_calls
+):
+    subscribe(user, cac_account, kinds=[EventKind.SERVER_STATUS])
+    tick(0)
+    server = running(sandbox_customer)
+    task = add_task(sandbox_customer, server, "poweron", "failed")
+    task.started_at = task.due_at = task.finished_at = timezone.now() - timedelta(seconds=10)
+    task.save()
+    tick(5)
+    assert sandbox_calls.of("listtasks") == [] and not Event.objects.exists()
+    # Subscribing later does not bring up what happened before.
+    NotificationPreference.objects.filter(user=user).update(kinds=ALL_KINDS)
+    tick(10)
+    assert len(sandbox_calls.of("listtasks")) == 1 and not Event.objects.exists()
