@@ -268,6 +268,10 @@ CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = env.int("CATCPANEL_CAC_CONCURRENCY_PER_A
 # one bulk request keeps in flight across all accounts.
 CATCPANEL_BULK_INTERVAL = env.float("CATCPANEL_BULK_INTERVAL", default=0.5)
 CATCPANEL_BULK_WORKERS = env.int("CATCPANEL_BULK_WORKERS", default=8)
+# Calls a person asks for past every cache (test connection, console, reveal passwords), per
+# account per minute, counted in the shared cache across workers (servers/provider_limit.py).
+# 0: no limit.
+CATCPANEL_PROVIDER_CALLS_PER_MINUTE = env.int("CATCPANEL_PROVIDER_CALLS_PER_MINUTE", default=20)
 
 # -------------------------------------------------------------------------------------------------
 # The background worker (history/, `manage.py run_huey`, `docker/entrypoint.sh worker`): usage

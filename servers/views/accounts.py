@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
-from servers import permissions, selectors, services
+from servers import permissions, provider_limit, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import AccountForm
 from servers.htmx import is_htmx, signin_required, toast
@@ -87,6 +87,7 @@ def account_delete(request, account_id):
 def account_test(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
     try:
+        provider_limit.spend(account)
         count = services.check_connection(account)
     except CacError as error:
         ok, text = False, selectors.describe_error(error)

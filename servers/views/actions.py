@@ -16,7 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
-from servers import permissions, selectors, services
+from servers import permissions, provider_limit, selectors, services
 from servers.cac.errors import CacError
 from servers.forms import DeleteServerForm, PowerForm, RenameForm, ReverseDnsForm, RunModeForm
 from servers.htmx import is_htmx, signin_required, toast, toast_then_refresh
@@ -192,6 +192,7 @@ def console(request, account_id, server_id):
     account = permissions.get_account_or_404(request, account_id, permissions.OPERATE)
     try:
         server = _find(request, account, server_id, "console")
+        provider_limit.spend(account)
         url = services.console_url(account, request.user, server)
     except CacError as error:
         text, status = selectors.describe_error(error), 502

@@ -8,7 +8,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from catcpanel import reauth
-from servers import permissions, selectors, services
+from servers import permissions, provider_limit, selectors, services
 from servers.cac.errors import CacError
 from servers.htmx import signin_required
 from servers.views.common import server_or_404
@@ -25,6 +25,7 @@ def reveal_passwords(request, account_id, server_id):
     context = {"account": account, "server_id": server_id, "secrets": None, "error": ""}
     try:
         server = server_or_404(account, server_id)
+        provider_limit.spend(account)
         context["secrets"] = services.reveal_secrets(account, request.user, server)
     except CacError as error:
         context["error"] = selectors.describe_error(error)
