@@ -155,3 +155,25 @@ def test_sample_usage_check_is_healthy_only_after_a_round():
         call_command("sample_usage", "--check")
     call_command("sample_usage", "--once")
     call_command("sample_usage", "--check")
+
+
+@pytest.mark.django_db
+def test_the_worker_sweep_finishes_abandoned_activity_rows(offline_account, user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from history import tasks
+    from servers.models import ActionLog
+
+    old = ActionLog.objects.create(
+        account=offline_account,
+        account_name="Team",
+        user=user,
+        user_name="alice",
+        action="poweroff",
+        started_at=timezone.now() - timedelta(hours=1),
+    )
+    tasks.finish_abandoned_actions.call_local()
+    old.refresh_from_db()
+    assert old.outcome == ActionLog.Outcome.UNKNOWN and old.finished_at is not None
