@@ -304,14 +304,8 @@ def _fetch(
     page shows it and a follow-up request fetches the fresh one.
     """
     keys = _keys(account, name)
-    if not refresh:
-        if (known := _cached(keys)) is not None:
-            return known
-        if stale_ok and not cache.get(keys.outdated):
-            last_good = cache.get(keys.last_good)
-            if last_good is not None:
-                data, fetched_at = last_good
-                return Fetched(data=data, fetched_at=fetched_at, expired=True)
+    if not refresh and (known := _known(keys, stale_ok=stale_ok)) is not None:
+        return known
     # Single flight: one request (thread, worker or replica) asks the provider; the others answer
     # at once with what is known instead of spending the account's rate limit.
     token = uuid.uuid4().hex
@@ -324,6 +318,19 @@ def _fetch(
         return _call(account, keys, load)
     finally:
         shared_lock.release(keys.lock, token)
+
+
+def _known(keys: _ListKeys, *, stale_ok: bool) -> Fetched | None:
+    """What can be answered without a call: the fresh copy, the back-off's last good copy, or
+    (with `stale_ok`) the expired copy."""
+    if (known := _cached(keys)) is not None:
+        return known
+    if stale_ok and not cache.get(keys.outdated):
+        last_good = cache.get(keys.last_good)
+        if last_good is not None:
+            data, fetched_at = last_good
+            return Fetched(data=data, fetched_at=fetched_at, expired=True)
+    return None
 
 
 def _cached(keys: _ListKeys) -> Fetched | None:
@@ -489,14 +496,22 @@ def gather(
     Accounts run in parallel, and so do an account's lists, at most
     CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT of them at a time (the rest follow in the same
     threads): a section then costs one round trip to the provider, not one per list. A list not
-    ready after `timeout` seconds, or `stragglers` seconds after the first account's lists were,
-    is reported `pending`; its call goes on, and its copy lands in the cache for the follow-up
-    request. `refresh` names the lists to ask for even when fresh.
+    ready after `timeout` seconds, or `stragglers` seconds (at least as long as the first took)
+    after the first account's lists were, is reported `pending`; its call goes on, and its copy
+    lands in the cache for the follow-up request. `refresh` names the lists to ask for even
+    when fresh.
     """
+    again = set(refresh)
+    results: dict[tuple[Any, str], Fetched] = {}
     by_account: dict[Any, tuple[CloudAccount, list[str]]] = {}
     for account, name in wanted:
+        # What the cache can answer is answered here: a warm page hands nothing to the pool.
+        if name not in again:
+            known = _known(_keys(account, name), stale_ok=stale_ok)
+            if known is not None:
+                results[account.pk, name] = known
+                continue
         by_account.setdefault(account.pk, (account, []))[1].append(name)
-    again = set(refresh)
     chains = []
     for account, names in by_account.values():
         limit = _per_account_limit(len(names))
@@ -517,7 +532,6 @@ def gather(
             # A pool thread is no request: nothing else would close a connection it opened.
             connections.close_all()
 
-    results: dict[tuple[Any, str], Fetched] = {}
     if not chains:
         return results
     # Without a deadline this thread runs one chain itself: one hand-over fewer.
@@ -545,10 +559,15 @@ def gather(
 def _wait(futures, timeout: float | None, stragglers: float | None) -> set:
     if stragglers is None or not futures:
         return wait_for_futures(futures, timeout=timeout).done
-    deadline = None if timeout is None else time.monotonic() + timeout
+    started = time.monotonic()
     done, rest = wait_for_futures(futures, timeout=timeout, return_when=FIRST_COMPLETED)
     if rest and done:
-        left = stragglers if deadline is None else min(stragglers, deadline - time.monotonic())
+        # As long again as the first took, at least `stragglers`: on a busy machine the accounts
+        # answer further apart, and a placeholder costs the slow one a second request.
+        first = time.monotonic() - started
+        left = max(stragglers, first)
+        if timeout is not None:
+            left = min(left, timeout - first)
         done |= wait_for_futures(rest, timeout=max(left, 0)).done
     return done
 

@@ -116,7 +116,7 @@ def _servers_context(request, account, tasks, servers) -> dict:
         "busy": every is not None,
         "refresh_seconds": every,
         # An expired copy on screen, or nothing yet while another request asks the provider:
-        # ask again (at once, or in a second while that call runs).
+        # ask again (at once, or half a second later while that call runs).
         "refreshing": servers.refreshing or tasks.refreshing,
         "pending": servers.pending or tasks.pending,
         "pending_ids": pending_ids,

@@ -1,4 +1,5 @@
-"""The quick benchmark runs end to end: its table is printed and every figure is in the JSON."""
+"""The quick benchmark runs end to end (Chromium, gunicorn as the image runs it, the load test):
+its table is printed and every figure is in the JSON. No figure is checked against a target."""
 
 import json
 import subprocess
@@ -8,7 +9,16 @@ from pathlib import Path
 from tests.conftest import BENCHMARK_TABLE
 
 FIGURES = (
-    "cold_ratio",
+    "cold_1_accounts_s",
+    "cold_10_accounts_s",
+    "cold_ratio_10",
+    "expired_10_on_screen_s",
+    "expired_10_fresh_s",
+    "warm_reload_10_s",
+    "warm_reload_10_provider_calls",
+    "load_healthz_failures",
+    "load_healthz_max_ms",
+    "load_pages",
     "warm_10x100_server_side_ms",
     "warm_10x100_rows_first_render_ms",
     "queries_home_10x100",
@@ -27,7 +37,7 @@ def test_quick_benchmark_prints_the_table_and_writes_every_figure(tmp_path, reco
         cwd=root,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=300,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert "catcpanel benchmark (quick)" in done.stdout
