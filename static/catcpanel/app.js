@@ -428,6 +428,7 @@
 
   // --- start and after every swap -----------------------------------------------------------------
   function refreshList() {
+    document.body.classList.toggle("no-bulk", !document.getElementById("bulk-form"));
     applySort();
     applyFilter();
   }

@@ -34,7 +34,7 @@ def test_the_servers_page_fits_a_phone(phone_page, live_server, cac_account):
     assert page.evaluate(NO_SIDEWAYS_SCROLL)
 
 
-@pytest.mark.parametrize("width", [800, 961, 1024, 1200])
+@pytest.mark.parametrize("width", [800, 961, 1024, 1200, 1201, 1280, 1440])
 def test_the_servers_page_fits_tablets_and_laptops(signed_in_page, live_server, cac_account, width):
     page = signed_in_page
     page.set_viewport_size({"width": width, "height": 900})
