@@ -62,6 +62,7 @@ def test_two_worker_processes_at_once_make_one_provider_call(
 ):
     data, env = worker_env
     command = [*workers.MANAGE, "sample_usage", "--once"]
+    workers.clear_of_round_boundary()
     processes = [
         subprocess.Popen(
             command,
@@ -111,6 +112,7 @@ def test_two_worker_processes_send_an_event_once(worker_env, sandbox_customer):
         server.status = SandboxServer.Status.OFF
         server.save()
         env = {**env, "CATCPANEL_WEBHOOK_ALLOW_PRIVATE": "true"}
+        workers.clear_of_round_boundary()
         processes = [
             subprocess.Popen(
                 [*workers.MANAGE, "sample_usage", "--once"],

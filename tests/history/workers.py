@@ -8,6 +8,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -86,3 +87,11 @@ def prepare(data_dir: Path, template: Path, settings, account_url: str, customer
 def query(data_dir: Path, sql: str, *params):
     with sqlite3.connect(data_dir / "catcpanel.sqlite3", timeout=20) as db:
         return db.execute(sql, params).fetchall()
+
+
+def clear_of_round_boundary(minutes: int = 5, margin: float = 15.0) -> None:
+    """Wait out the last seconds of a sampling interval: two workers started a second apart on
+    either side of a boundary would rightly sample two different rounds."""
+    left = minutes * 60 - time.time() % (minutes * 60)
+    if left < margin:
+        time.sleep(left + 0.5)
