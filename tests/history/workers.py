@@ -47,7 +47,7 @@ def environment(data_dir: Path, fernet_keys: list[str], **extra) -> dict:
     return env
 
 
-def manage(env: dict, *args: str, timeout: float = 60, **extra) -> subprocess.CompletedProcess:
+def manage(env: dict, *args: str, timeout: float = 180, **extra) -> subprocess.CompletedProcess:
     return subprocess.run(
         [*MANAGE, *args],
         cwd=ROOT,
