@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 
 import environ
 
+from catcpanel.datadir import private_dir, private_file
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
@@ -94,7 +96,8 @@ TEMPLATES = [
 ]
 
 # Database: SQLite under DATA_DIR unless DATABASE_URL says otherwise.
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Owner-only: the folder, the databases created in it (catcpanel/datadir.py).
+private_dir(DATA_DIR)
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'catcpanel.sqlite3'}")
 }
@@ -111,6 +114,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             ),
         }
     )
+    if DATABASES["default"]["NAME"] and DATABASES["default"]["NAME"] != ":memory:":
+        private_file(Path(DATABASES["default"]["NAME"]))
 else:
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 # A gunicorn thread keeps its connection. With SQLite, opening one (the PRAGMAs above, Django's
@@ -287,6 +292,7 @@ if _redis_url:
     HUEY.update({"huey_class": "huey.RedisHuey", "url": _redis_url})
 else:
     HUEY.update({"huey_class": "huey.SqliteHuey", "filename": str(DATA_DIR / "huey.sqlite3")})
+    private_file(DATA_DIR / "huey.sqlite3")
 # Minutes between two readings of each account's servers.
 CATCPANEL_SAMPLE_MINUTES = env.int("CATCPANEL_SAMPLE_MINUTES", default=5)
 # Full-resolution samples are kept this many hours; hourly averages (with min, max) this many days.
