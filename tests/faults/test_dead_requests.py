@@ -14,7 +14,7 @@ import requests
 from servers.services import UNKNOWN_ABANDONED
 from tests.faults import stack as stacks
 
-LATENCY_MS = 4000
+LATENCY_MS = 8000
 
 
 def power(stack, session, server, action, timeout=30):
@@ -24,6 +24,14 @@ def power(stack, session, server, action, timeout=30):
         headers=stacks.htmx(session),
         timeout=timeout,
     )
+
+
+def healthy(panel) -> bool:
+    # A worker still importing the app answers late: that is not an answer yet.
+    try:
+        return requests.get(panel.url + "/healthz", timeout=5).status_code == 200
+    except requests.RequestException:
+        return False
 
 
 def start_slow_action(stack, session, server):
@@ -44,7 +52,7 @@ def start_slow_action(stack, session, server):
     thread = threading.Thread(target=send, daemon=True)
     thread.start()
     stacks.wait_for(
-        lambda: stack.actions() == [("poweroff", "pending", "", None)], 10, "the pending row"
+        lambda: stack.actions() == [("poweroff", "pending", "", None)], 30, "the pending row"
     )
     return thread
 
@@ -73,11 +81,7 @@ def test_a_worker_killed_mid_action_leaves_no_pending_row_and_no_lock(stack):
     stacks.kill(worker, signal.SIGKILL)
     thread.join(timeout=30)
     # The master starts a new worker on the same address.
-    stacks.wait_for(
-        lambda: requests.get(panel.url + "/healthz", timeout=5).status_code == 200,
-        30,
-        "a new worker",
-    )
+    stacks.wait_for(lambda: healthy(panel), 60, "a new worker")
 
     assert_retry_goes_through_and_the_dead_row_is_finished(stack, session, server)
 
