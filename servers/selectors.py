@@ -262,6 +262,10 @@ LOCK_SECONDS = 60
 # an explicit "Try again" (refresh) asks sooner.
 BACKOFF_SECONDS = 10
 RATE_LIMITED_BACKOFF_SECONDS = 60
+# How old an expired copy a page may show at once while its follow-up fetches the fresh one.
+# Older, the page asks the provider itself: without JavaScript no follow-up comes, and a page
+# must not show the same old copy on every reload.
+STALE_WINDOW = timedelta(minutes=5)
 # Provider calls one process runs at once for the fan-out (`gather`), all requests together.
 # They wait on the network, not the CPU: 25 accounts of two lists each need 50 to take one
 # round trip.
@@ -327,7 +331,7 @@ def _known(keys: _ListKeys, *, stale_ok: bool) -> Fetched | None:
         return known
     if stale_ok and not cache.get(keys.outdated):
         last_good = cache.get(keys.last_good)
-        if last_good is not None:
+        if last_good is not None and timezone.now() - last_good[1] <= STALE_WINDOW:
             data, fetched_at = last_good
             return Fetched(data=data, fetched_at=fetched_at, expired=True)
     return None

@@ -31,8 +31,24 @@ def sandbox_customer(db):
     return create_demo_customer(login=SANDBOX_LOGIN, task_seconds=0)
 
 
+_due_tasks_lock = threading.Lock()
+
+
 @pytest.fixture
-def sandbox_api_url(live_server):
+def sandbox_api_url(live_server, monkeypatch):
+    # With SQLite in memory, the live server's threads share one connection (Django's docs warn
+    # of it), and the panel asks for an account's lists in parallel: two requests finishing the
+    # same due task would each open a transaction on it ("cannot start a transaction within a
+    # transaction"). One at a time here; a file database or PostgreSQL has no such limit.
+    from sandbox import services
+
+    complete_due_tasks = services.complete_due_tasks
+
+    def one_at_a_time(*args, **kwargs):
+        with _due_tasks_lock:
+            return complete_due_tasks(*args, **kwargs)
+
+    monkeypatch.setattr(services, "complete_due_tasks", one_at_a_time)
     return live_server.url + "/sandbox/api/v1/"
 
 

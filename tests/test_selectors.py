@@ -343,3 +343,31 @@ def test_gather_reports_a_list_not_ready_in_time_as_pending(cac_account, sandbox
     while shared_lock.held(lock) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(selectors.servers_for(cac_account).data) == 8
+
+
+def test_a_call_refused_for_the_accounts_limit_is_no_failure(cac_account, sandbox_calls, settings):
+    from servers.cac import transport
+
+    settings.CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = 1
+    good = selectors.servers_for(cac_account)
+    expire(cac_account)
+    # Another call of this account holds its only slot in this process.
+    with transport.account_slot(str(cac_account.pk), 1):
+        fetched = selectors.servers_for(cac_account)
+    assert fetched.pending and fetched.error is None and fetched.data == good.data
+    assert CloudAccount.objects.get(pk=cac_account.pk).last_error == ""
+    # No back-off: the next read asks at once.
+    assert selectors.servers_for(cac_account).ok
+    assert len(sandbox_calls.of("listservers")) == 2
+
+
+def test_a_page_shows_an_expired_copy_only_while_it_is_recent(cac_account, sandbox_calls):
+    # Without JavaScript no follow-up refreshes it: a reload must not show one old copy forever.
+    selectors.servers_for(cac_account)
+    expire(cac_account)
+    keys = selectors._keys(cac_account, "servers")
+    data, fetched_at = cache.get(keys.last_good)
+    cache.set(keys.last_good, (data, fetched_at - selectors.STALE_WINDOW - timedelta(seconds=1)))
+    fetched = selectors.servers_for(cac_account, stale_ok=True)
+    assert fetched.ok and not fetched.expired
+    assert len(sandbox_calls.of("listservers")) == 2
