@@ -35,6 +35,7 @@ from servers import cache as shared_cache
 from servers import permissions, selectors
 from servers.cac.errors import CacError, CacTimeout
 from servers.models import ActionLog, CloudAccount, Invitation, Membership, Role
+from servers.text import storable
 
 POWER_ACTIONS = {"poweron": "Power on", "poweroff": "Power off", "reset": "Reset"}
 RUN_MODES = {"normal": "Normal", "safe": "Safe"}
@@ -160,10 +161,14 @@ class OutcomeUnknown(CacError):
 
 def longest_call_seconds() -> float:
     """The longest a living request may wait for the provider on one action."""
-    connect = float(settings.CATCPANEL_CAC_CONNECT_TIMEOUT)
-    read = float(settings.CATCPANEL_CAC_READ_TIMEOUT)
-    deadline = float(getattr(settings, "CATCPANEL_CAC_DEADLINE", 0) or 0)
-    return connect + max(read, deadline)
+    # The client's total deadline bounds a call, retries included; without one, a connect and
+    # a read timeout (a read timeout bounds each read, so that is a floor, not a bound).
+    total = float(getattr(settings, "CATCPANEL_CAC_TOTAL_TIMEOUT", 0) or 0)
+    if total:
+        return total
+    return float(settings.CATCPANEL_CAC_CONNECT_TIMEOUT) + float(
+        settings.CATCPANEL_CAC_READ_TIMEOUT
+    )
 
 
 def _lock_seconds() -> int:
@@ -322,15 +327,13 @@ def _write(write: Callable):
 def fit(name: str, value) -> str:
     """A value for an ActionLog text column: no NUL (PostgreSQL refuses it), no lone surrogate
     (no database can encode it), and no longer than the column."""
-    text = "" if value is None else str(value)
-    text = text.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
-    return text[: ActionLog._meta.get_field(name).max_length]
+    return storable(value, ActionLog._meta.get_field(name).max_length)
 
 
 def _clean_json(value):
     """Parameters as JSON a PostgreSQL jsonb column accepts (no NUL, no lone surrogate)."""
     if isinstance(value, str):
-        return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+        return storable(value)
     if isinstance(value, dict):
         return {_clean_json(str(key)): _clean_json(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

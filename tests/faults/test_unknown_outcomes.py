@@ -8,6 +8,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
+import responses
 
 from sandbox.models import SandboxTask
 from servers import selectors, services
@@ -180,3 +181,24 @@ def test_a_lock_holder_is_dead_only_when_its_process_on_this_host_is_gone():
     # Another machine (or container): only the lock's expiry can tell.
     assert not services.holder_is_dead(f"elsewhere|{boot}|{child.pid}|{ticks}")
     assert not services.holder_is_dead("busy")
+
+
+@responses.activate
+def test_a_provider_error_with_a_nul_and_a_lone_surrogate_is_stored_as_last_error(offline_account):
+    """JSON may carry "\\u0000" and "\\ud800"; neither PostgreSQL nor any UTF-8 encoder takes
+    them. The account's last error is stored without them, cut to its column."""
+    body = (
+        '{"status": "error", "time": 1, "error": 107, "error_description": '
+        '"bad\\u0000 \\ud800 ' + "x" * 400 + '"}'
+    )
+    responses.add(
+        responses.GET, offline_account.base_url + "listservers.php", body=body, status=200
+    )
+
+    fetched = selectors.servers_for(offline_account)
+
+    assert fetched.error is not None
+    offline_account.refresh_from_db()
+    stored = offline_account.last_error
+    assert stored and len(stored) <= 300
+    assert "\x00" not in stored and "\ud800" not in stored
