@@ -245,6 +245,8 @@
 
   function applySort() {
     const sort = currentSort();
+    const select = document.getElementById("filter-sort-select");
+    if (select) select.value = sort ? (sort.descending ? "-" : "") + sort.key : "";
     document.querySelectorAll("th[data-sort]").forEach(function (th) {
       const active = sort && th.getAttribute("data-sort") === sort.key;
       th.setAttribute("aria-sort", active ? (sort.descending ? "descending" : "ascending") : "none");
@@ -276,6 +278,12 @@
 
   document.addEventListener("input", function (event) {
     const id = event.target && event.target.id;
+    if (id === "filter-sort-select") {
+      document.getElementById("filter-sort").value = event.target.value;
+      applySort();
+      rememberInUrl();
+      return;
+    }
     if (id === "server-filter" || id === "filter-status" || id === "filter-account" || id === "filter-type") {
       applyFilter();
       rememberInUrl();

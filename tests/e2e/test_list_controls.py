@@ -253,3 +253,20 @@ def test_the_error_pages_are_the_panels_with_a_way_back(
 
     icon = page.request.get(live_server.url + "/favicon.ico")
     assert icon.status == 200 and icon.headers["content-type"] == "image/x-icon"
+
+
+def test_on_a_phone_the_sort_is_a_select_kept_in_the_url(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(live_server.url + "/?sort=-name")
+    expect(rows(page)).to_have_count(8)
+    sort = page.locator("#filter-sort-select")
+    expect(sort).to_be_visible()
+    expect(sort).to_have_value("-name")
+    names = names_in_order(section(page, "Demo"))
+    assert names == sorted(names, key=str.lower, reverse=True)
+
+    sort.select_option("name")
+    expect(page).to_have_url(re.compile(r"[?&]sort=name(&|$)"))
+    names = names_in_order(section(page, "Demo"))
+    assert names == sorted(names, key=str.lower)
