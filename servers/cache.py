@@ -122,12 +122,14 @@ class TolerantRedisCache(RedisCache):
         return self._tolerate(None, super().delete_many, keys, version)
 
     def incr(self, key, delta=1, version=None):
-        # A lost increment would be silently wrong (a version counter going back): say so.
+        # Django's answer for a key that is not there: every caller already falls back from it
+        # (a counter starts again), as it must when the cache is down. A credential change,
+        # whose version bump must not be lost, checks available() first (services.py).
         try:
             return super().incr(key, delta, version)
         except BACKEND_ERRORS as error:
             _report(error)
-            raise Unavailable() from None
+            raise ValueError("the shared cache is not answering") from None
 
     def clear(self):
         return self._tolerate(False, super().clear)

@@ -734,9 +734,7 @@ def update_account(
 
 def delete_account(account: CloudAccount, user) -> None:
     _record(account, user, "account.delete", {"name": account.name})
-    # With the cache down, nothing can show the lists of an account that no longer exists.
-    with suppress(shared_cache.Unavailable):
-        selectors.forget_account(account)
+    selectors.forget_account(account)
     account.delete()
 
 

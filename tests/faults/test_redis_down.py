@@ -65,6 +65,13 @@ def test_a_stopped_redis_is_no_error_page_and_actions_refuse_until_it_is_back(st
     assert detail.status_code == 200
     assert session.get(stack.url("/"), timeout=30).status_code == 200
 
+    # A direct provider call counts against a per-account budget kept in the cache: uncounted
+    # while the cache is down, it still goes through.
+    tested = session.post(
+        stack.url(f"/accounts/{stack.account}/test/"), headers=stacks.htmx(session), timeout=30
+    )
+    assert tested.status_code == 200 and "Connection OK" in tested.text
+
     # An action that needs the lock is refused, with why; nothing was sent.
     refused = power(stack, session, on[0], "poweroff")
     assert refused.status_code == 204
