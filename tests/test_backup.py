@@ -11,6 +11,7 @@ import tarfile
 import threading
 import time
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -20,9 +21,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection, connections
+from django.utils import timezone
 
 from servers import crypto
-from servers.models import ActionLog, CloudAccount, Membership, Role
+from servers.models import ActionLog, CloudAccount, Invitation, Membership, Role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
@@ -329,3 +331,50 @@ def test_backup_to_standard_output_and_restore_from_standard_input(panel_data, m
     assert sorted(account.login for account in CloudAccount.objects.all()) == sorted(
         login for login, _ in ACCOUNTS.values()
     )
+
+
+def _rewrite(archive, target, edit):
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())
+        objects = json.loads(tar.extractfile("data.json").read())
+    manifest, objects = edit(manifest, objects)
+    with tarfile.open(target, "w:gz") as tar:
+        for name, value in (("manifest.json", manifest), ("data.json", objects)):
+            payload = json.dumps(value).encode()
+            info = tarfile.TarInfo(name)
+            info.size = len(payload)
+            tar.addfile(info, io.BytesIO(payload))
+
+
+def test_an_archive_of_an_older_version_restores_with_the_fields_added_since(panel_data, tmp_path):
+    """An archive made before servers.0006 added Invitation.invitee_user, with an invitation."""
+    account = CloudAccount.objects.get(name="acct-0")
+    Invitation.objects.create(
+        account=account,
+        role=Role.VIEWER,
+        token_hash="a" * 64,
+        invitee="someone",
+        created_by=panel_data,
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    archive = tmp_path / "backup.tar.gz"
+    call_command("backup", "--output", str(archive), stdout=io.StringIO())
+
+    def as_before_0006(manifest, objects):
+        manifest["version"] = "0.1.0"
+        manifest["schema"]["servers"].remove("0006_invitation_invitee_user")
+        for obj in objects:
+            if obj["model"] == "servers.invitation":
+                del obj["fields"]["invitee_user"]
+        return manifest, objects
+
+    older = tmp_path / "older.tar.gz"
+    _rewrite(archive, older, as_before_0006)
+    _wipe()
+
+    call_command("restore", str(older), stdout=io.StringIO())
+
+    invitation = Invitation.objects.get()
+    assert (invitation.invitee, invitation.invitee_user) == ("someone", None)
+    assert ActionLog.objects.count() == 15
+    assert {a.api_key for a in CloudAccount.objects.all()} == {k for _, k in ACCOUNTS.values()}
