@@ -101,7 +101,13 @@ def stored_credentials() -> list[str]:
     from servers.models import CloudAccount
 
     try:
-        return list(CloudAccount.objects.order_by("name").values_list("name", flat=True))
+        held = list(CloudAccount.objects.order_by("name").values_list("name", flat=True))
+        # allauth's two-factor secrets are encrypted with the same key (catcpanel/adapters.py).
+        from allauth.mfa.models import Authenticator
+
+        if people := Authenticator.objects.values("user").distinct().count():
+            held.append(f"the two-factor secrets of {people} user(s)")
+        return held
     except DatabaseError:
         try:
             tables = connection.introspection.table_names()

@@ -117,3 +117,26 @@ def test_a_missing_key_without_generation_still_stops_the_start(settings, user, 
     crypto._multifernet.cache_clear()
     with pytest.raises(SystemCheckError):
         call_command("check", "--fail-level", "ERROR")
+
+
+def test_a_lost_key_file_is_not_replaced_while_two_factor_secrets_are_stored(
+    settings, user, tmp_path
+):
+    """allauth's two-factor secrets are encrypted with the same key: a new one would lock their
+    owners out of signing in."""
+    from allauth.mfa.models import Authenticator
+
+    key_file = tmp_path / "fernet.key"
+    settings.CATCPANEL_FERNET_KEYS = []
+    settings.CATCPANEL_FERNET_KEY_FILE = key_file
+    settings.CATCPANEL_GENERATE_KEY = True
+    crypto._multifernet.cache_clear()
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": crypto.encrypt("JBSWY3DP")}
+    )
+    key_file.unlink()
+    crypto._multifernet.cache_clear()
+
+    assert crypto.configured_keys() == []
+    assert not key_file.exists()
+    assert "two-factor secrets of 1 user(s)" in checks.check_encryption_keys()[0].msg
