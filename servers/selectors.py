@@ -500,8 +500,8 @@ def gather(
     Accounts run in parallel, and so do an account's lists, at most
     CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT of them at a time (the rest follow in the same
     threads): a section then costs one round trip to the provider, not one per list. A list not
-    ready after `timeout` seconds, or `stragglers` seconds (at least as long as the first took)
-    after the first account's lists were, is reported `pending`; its call goes on, and its copy
+    ready after `timeout` seconds, or once `stragglers` seconds pass with none finishing, is
+    reported `pending`; its call goes on, and its copy
     lands in the cache for the follow-up request. `refresh` names the lists to ask for even
     when fresh.
     """
@@ -561,18 +561,21 @@ def gather(
 
 
 def _wait(futures, timeout: float | None, stragglers: float | None) -> set:
+    """The futures done in time: all of them within `timeout`, but with `stragglers`, only until
+    that long passes without one finishing (once the first has). On a busy machine accounts finish
+    one after another, each a little later; an account whose provider is slow leaves a gap."""
     if stragglers is None or not futures:
         return wait_for_futures(futures, timeout=timeout).done
-    started = time.monotonic()
+    deadline = None if timeout is None else time.monotonic() + timeout
     done, rest = wait_for_futures(futures, timeout=timeout, return_when=FIRST_COMPLETED)
-    if rest and done:
-        # As long again as the first took, at least `stragglers`: on a busy machine the accounts
-        # answer further apart, and a placeholder costs the slow one a second request.
-        first = time.monotonic() - started
-        left = max(stragglers, first)
-        if timeout is not None:
-            left = min(left, timeout - first)
-        done |= wait_for_futures(rest, timeout=max(left, 0)).done
+    while rest and done:
+        left = stragglers if deadline is None else min(stragglers, deadline - time.monotonic())
+        if left <= 0:
+            break
+        more, rest = wait_for_futures(rest, timeout=left, return_when=FIRST_COMPLETED)
+        if not more:
+            break
+        done |= more
     return done
 
 

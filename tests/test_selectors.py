@@ -371,3 +371,23 @@ def test_a_page_shows_an_expired_copy_only_while_it_is_recent(cac_account, sandb
     fetched = selectors.servers_for(cac_account, stale_ok=True)
     assert fetched.ok and not fetched.expired
     assert len(sandbox_calls.of("listservers")) == 2
+
+
+def test_gather_leaves_an_account_much_slower_than_the_others_pending(
+    cac_account, user, sandbox_api_url
+):
+    from servers import cache as shared_lock
+
+    slow = second_account(user, sandbox_api_url)  # 300 ms a call
+    from sandbox.models import SandboxCustomer
+
+    SandboxCustomer.objects.filter(login="bob@sandbox.example").update(latency_ms=1500)
+    wanted = [(account, name) for account in (cac_account, slow) for name in ("tasks", "servers")]
+    results = selectors.gather(wanted, timeout=3, stragglers=0.3)
+    assert results[cac_account.pk, "servers"].ok and results[cac_account.pk, "tasks"].ok
+    assert results[slow.pk, "servers"].pending and results[slow.pk, "tasks"].pending
+    for name in ("tasks", "servers"):  # its calls go on; let them end before the test does
+        lock = selectors._keys(slow, name).lock
+        deadline = time.monotonic() + 20
+        while shared_lock.held(lock) and time.monotonic() < deadline:
+            time.sleep(0.05)

@@ -23,8 +23,9 @@ CONSOLE_FORM_ACTION = {"form-action": ["https:", "http:"]}
 
 
 # How long a page waits for an account's lists before it shows a placeholder for it (htmx then
-# asks again): at most SECTION_WAIT_SECONDS, and at most STRAGGLER_SECONDS once the first account
-# is ready, so that one slow account does not hold up the others. Lists come in parallel, so
+# asks again): at most SECTION_WAIT_SECONDS, and, once the first account is ready, only while
+# another finishes at least every STRAGGLER_SECONDS, so that one slow account does not hold up
+# the others. Lists come in parallel, so
 # this bounds the slowest account, not their sum.
 SECTION_WAIT_SECONDS = 3
 STRAGGLER_SECONDS = 0.5
