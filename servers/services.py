@@ -421,10 +421,9 @@ def outcome_unknown(error: Exception, action: str) -> bool:
 
 
 def _unknown_message(error: CacError) -> str:
-    reason = (error.message or "Cloud at Cost did not answer in time").removesuffix(
-        " Try again later."
-    )
-    return UNKNOWN_SENT.format(reason=reason.rstrip("."))
+    # Not the error's words: those are the same for every failure that is not the API's own
+    # answer (errors.no_api_answer), while this one must say the request had been sent.
+    return UNKNOWN_SENT.format(reason="Cloud at Cost did not answer in time")
 
 
 def _fail(log: ActionLog, error: Exception) -> ActionLog:

@@ -10,11 +10,15 @@ Nothing here puts a URL into a message: errors are built from the endpoint's nam
 `__cause__` nor `__context__` keeps the original), and urllib3's own loggers get a redacting filter.
 """
 
+import errno
 import functools
+import http.client
 import json
 import logging
 import os
 import re
+import socket
+import ssl
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -314,8 +318,14 @@ class CacClient:
             if failure is None:
                 return payload
             break
+        # The detail, when there is one, is what the person was not told (errors.no_api_answer).
         logger.warning(
-            "Cloud at Cost %s %s failed: %s: %s", method, endpoint, type(failure).__name__, failure
+            "Cloud at Cost %s %s to %s failed: %s: %s",
+            method,
+            endpoint,
+            self.host,
+            type(failure).__name__,
+            failure.detail or failure.message,
         )
         raise failure
 
@@ -341,6 +351,7 @@ class CacClient:
         remaining = max(call.remaining(), 0.001)
         response = None
         kind = None
+        how = ""
         with transport.running(call):
             try:
                 response = self._session.request(
@@ -366,10 +377,14 @@ class CacClient:
                 kind = "connect timeout"
             except requests.exceptions.Timeout:
                 kind = "read timeout"
-            except requests.exceptions.SSLError:
-                kind = "tls"
-            except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, OSError):
-                kind = "connection"
+            except requests.exceptions.SSLError as exc:
+                kind, how = "tls", transport_failure(exc)
+            except (
+                requests.exceptions.RequestException,
+                urllib3.exceptions.HTTPError,
+                OSError,
+            ) as exc:
+                kind, how = "connection", transport_failure(exc)
             finally:
                 if kind is not None and response is not None:
                     # Closes the connection: whatever else was sent is never read.
@@ -378,15 +393,18 @@ class CacClient:
             return response, None
         if call.refused_peer is not None:
             return None, errors.address_refused(endpoint, addresses.refused_message())
+        host = self.host
         if call.expired or kind == "deadline":
-            return None, errors.deadline_passed(endpoint, self.total_timeout)
+            return None, errors.deadline_passed(endpoint, self.total_timeout, host=host)
         if kind == "too large":
-            return None, errors.too_large(endpoint, self.max_answer_bytes)
+            return None, errors.too_large(endpoint, self.max_answer_bytes, host=host)
         if kind == "connect timeout":
-            return None, errors.timed_out(endpoint, self.connect_timeout, connecting=True)
+            failure = errors.timed_out(endpoint, self.connect_timeout, connecting=True, host=host)
+            return None, failure
         if kind == "read timeout":
-            return None, errors.timed_out(endpoint, self.read_timeout, connecting=False)
-        return None, errors.connection_failed(endpoint, self.host, tls=kind == "tls")
+            failure = errors.timed_out(endpoint, self.read_timeout, connecting=False, host=host)
+            return None, failure
+        return None, errors.connection_failed(endpoint, host, how)
 
     @sensitive_variables()
     def _interpret(
@@ -417,14 +435,18 @@ class CacClient:
         clean = self._clean
         if isinstance(payload, dict):
             outcome = str(payload.get("status", "")).strip().lower()
-            if outcome == "error" or (outcome != "ok" and "error" in payload):
+            # The API's own error object: `status: "error"`, or an `error` code without a status
+            # (a number, as the provider sent). Any other service's `{"error": "..."}` is not it.
+            coded = errors.provider_code(payload.get("error")) is not None
+            if outcome == "error" or (outcome != "ok" and coded):
                 return None, errors.rejection(endpoint, payload, http_status=status, clean=clean)
             if 200 <= status < 300 and outcome in ("ok", ""):
                 return payload, None
         if 200 <= status < 300 and payload is not None:
             what = "not a JSON object" if not isinstance(payload, dict) else "an unknown status"
-            return None, errors.unexpected_shape(endpoint, what, http_status=status)
-        return None, errors.from_http_failure(endpoint, status, body, clean=clean)
+            detail = f"HTTP {status}, JSON that is {what}: {errors.excerpt(body, clean)!r}"
+            return None, errors.no_api_answer(endpoint, self.host, detail, http_status=status)
+        return None, errors.from_http_failure(endpoint, status, body, clean=clean, host=self.host)
 
     @sensitive_variables()
     def _clean(self, text: str) -> str:
@@ -497,9 +519,49 @@ def check_credentials(
 
 def _unreachable(exc: CacError) -> CacError:
     logger.warning(
-        "Checking new credentials failed: %s: %s (HTTP %s)",
+        "Checking new credentials failed: %s: %s [%s]",
         type(exc).__name__,
         exc.message,
-        exc.http_status,
+        exc.detail or f"HTTP {exc.http_status}",
     )
     return errors.unreachable(exc.endpoint)
+
+
+# What the log may say about a failed connection: names from the standard library, never the
+# text of requests' exceptions (it holds the URL, and so the key).
+_OS_ERRORS = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset"),
+    (ConnectionAbortedError, "connection aborted"),
+    (BrokenPipeError, "connection closed while sending"),
+    (TimeoutError, "timed out"),
+)
+
+
+def transport_failure(exc: BaseException) -> str:
+    """How a connection failed, for the server log: refused, reset, name resolution, TLS (with
+    OpenSSL's reason), or an answer that is not HTTP."""
+    seen: list[BaseException] = []
+    pending: list[BaseException] = [exc]
+    while pending and len(seen) < 20:
+        current = pending.pop(0)
+        if any(current is known for known in seen):
+            continue
+        seen.append(current)
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return f"TLS certificate not accepted ({current.verify_message or current.reason})"
+        if isinstance(current, ssl.SSLError):
+            return f"TLS failure ({current.reason or type(current).__name__})"
+        if isinstance(current, socket.gaierror):
+            return "the host name did not resolve"
+        if isinstance(current, http.client.HTTPException):
+            return f"not an HTTP answer ({type(current).__name__})"
+        for kind, words in _OS_ERRORS:
+            if isinstance(current, kind):
+                return words
+        if isinstance(current, OSError) and current.errno in errno.errorcode:
+            return f"connection failed ({errno.errorcode[current.errno]})"
+        nested = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        nested += list(current.args)
+        pending += [item for item in nested if isinstance(item, BaseException)]
+    return f"connection failed ({type(exc).__name__})"

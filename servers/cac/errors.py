@@ -4,6 +4,15 @@
 endpoint's name, never its URL) and what to do about it. The provider's own code and description
 stay on the exception for the audit log. `retryable` says whether the same request may succeed
 later, unchanged.
+
+What reaches a person (`message`: pages, toasts, the account's last error, the activity log) tells
+the Cloud at Cost API's own answers apart (its error objects, its rate limit and maintenance
+notices), and nothing else: a refused, reset or timed-out connection, a TLS failure, an HTTP status
+or a body that is not the API's all read as one text (`no_api_answer`). An account's address is
+chosen by whoever stored it, so any difference there would tell them what answers where on the
+panel's network (which ports are open, what speaks TLS, what a service says). The difference goes
+to `detail`, which only the server log shows. The types still differ, for what the panel does
+(retry, back off, "unknown outcome" after a timeout once the request was sent).
 """
 
 from collections.abc import Callable
@@ -57,6 +66,7 @@ class CacError(Exception):
         code: int | None = None,
         description: str | None = None,
         http_status: int | None = None,
+        detail: str | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -64,6 +74,8 @@ class CacError(Exception):
         self.code = code
         self.description = description
         self.http_status = http_status
+        # For the server log only: what the address answered, or how the connection failed.
+        self.detail = detail
 
     def __str__(self) -> str:
         return self.message
@@ -206,65 +218,80 @@ def access_refused(endpoint: str, http_status: int, *, code: int | None = None) 
     )
 
 
+# One text for every failure that is not the API's own answer, whatever the address did.
+NO_API_ANSWER = (
+    "No answer from {host} that Cloud at Cost's API would give, when asked to {doing}. "
+    "Try again later, or check this account's API address; the server log has the details."
+)
+
+# The provider's plain-text notices are recognised only in a short body: a long page that happens
+# to contain the words is not the provider's notice.
+MAX_NOTICE = 500
+RATE_LIMIT_MARKER = "rate limit"
+MAX_EXCERPT = 200
+
+
+def no_api_answer(
+    endpoint: str | None,
+    host: str | None,
+    detail: str,
+    *,
+    kind: type[CacError] = CacBadResponse,
+    http_status: int | None = None,
+    description: str | None = None,
+) -> CacError:
+    """What a person sees for anything but the Cloud at Cost API's own answer; `detail` says what
+    it was, for the server log."""
+    return kind(
+        NO_API_ANSWER.format(host=host or "the API host", doing=activity(endpoint)),
+        endpoint=endpoint,
+        http_status=http_status,
+        description=description,
+        detail=detail,
+    )
+
+
+def excerpt(text: str, clean: Callable[[str], str]) -> str:
+    """The start of a body for the server log: whitespace folded, credentials scrubbed, bounded."""
+    return clean(" ".join(text[: MAX_EXCERPT * 4].split()))[:MAX_EXCERPT]
+
+
 def from_http_failure(
-    endpoint: str, http_status: int, text: str, *, clean: Callable[[str], str]
+    endpoint: str, http_status: int, text: str, *, clean: Callable[[str], str], host: str | None
 ) -> CacError:
     """The exception for an answer that is not a readable JSON object, or an HTTP error status.
 
     `text` is the body (possibly empty); JSON `status: "error"` bodies go to `rejection()` first.
+    Only the provider's own plain-text notices (maintenance, the documented "503 Rate limit hit")
+    are told as such; every other status and body reads the same (`no_api_answer`).
     """
-    doing = activity(endpoint)
-    snippet = clean(" ".join(text.split()))[:200] or None
+    snippet = excerpt(text, clean) or None
     details = dict(endpoint=endpoint, description=snippet, http_status=http_status)
+    notice = text.strip().lower() if len(text.strip()) <= MAX_NOTICE else ""
 
-    if MAINTENANCE_MARKER in text.lower():
+    if MAINTENANCE_MARKER in notice:
         return CacUnavailable(
             'Cloud at Cost is down for maintenance ("We are currently performing maintenance"). '
             "Try again later.",
             **details,
         )
-    if http_status == 503:
+    if http_status == 503 and RATE_LIMIT_MARKER in notice:
         return rate_limited(**details)
-    if http_status in (403, 412):
-        return access_refused(endpoint, http_status)
-    if 300 <= http_status < 400:
-        return CacBadResponse(
-            f"Cloud at Cost redirected the request to {doing} (HTTP {http_status}). Check this "
-            "account's API URL: it should be the full https address ending in /api/v1/.",
-            **details,
-        )
-    if 400 <= http_status < 500:
-        return CacBadResponse(
-            f"Cloud at Cost did not recognise the request to {doing} (HTTP {http_status}). Check "
-            "this account's API URL: it should end in /api/v1/.",
-            **details,
-        )
-    if http_status == 500:
-        return CacUnavailable(
-            f"Cloud at Cost had an internal error while trying to {doing} (HTTP 500). "
-            "Try again later.",
-            **details,
-        )
-    if http_status >= 500:
-        return CacUnavailable(
-            f"Cloud at Cost is not answering (HTTP {http_status}) and could not {doing}. "
-            "Try again in a few minutes.",
-            **details,
-        )
-    if not text.strip():
-        return CacBadResponse(
-            f"Cloud at Cost sent an empty answer when asked to {doing}. Try again in a minute; "
-            "if it keeps happening, use the Cloud at Cost panel for this.",
-            **details,
-        )
-    return CacBadResponse(
-        f"Cloud at Cost sent an answer that is not JSON when asked to {doing} (their server "
-        "reported an error of its own). Try again later.",
-        **details,
+    # 5xx stays retryable (GETs were already retried on 502/503/504): the same request may work
+    # later. The status and body go to the log, never into the message.
+    kind = CacUnavailable if http_status >= 500 else CacBadResponse
+    return no_api_answer(
+        endpoint,
+        host,
+        f"HTTP {http_status}, {len(text)} characters: {snippet or ''!r}",
+        kind=kind,
+        http_status=http_status,
+        description=snippet,
     )
 
 
 def unexpected_shape(endpoint: str, what: str, *, http_status: int | None = None) -> CacError:
+    """A JSON answer in the API's own form (`status: "ok"`) whose content the panel cannot use."""
     return CacBadResponse(
         f"Cloud at Cost sent an unexpected answer when asked to {activity(endpoint)} ({what}).",
         endpoint=endpoint,
@@ -272,29 +299,25 @@ def unexpected_shape(endpoint: str, what: str, *, http_status: int | None = None
     )
 
 
-def timed_out(endpoint: str, seconds: float, *, connecting: bool) -> CacTimeout:
-    stage = "accept the connection" if connecting else "answer"
-    error = CacTimeout(
-        f"Cloud at Cost did not {stage} within {seconds:g} seconds when asked to "
-        f"{activity(endpoint)}. Try again later.",
-        endpoint=endpoint,
-    )
+def timed_out(endpoint: str, seconds: float, *, connecting: bool, host: str | None) -> CacTimeout:
+    """No connection within `seconds` (`connecting`), or no answer once the request was sent.
+
+    The message is the same as for any other failure: a port that takes the connection and stays
+    silent must not read differently from a closed one. The services tell an action's "unknown
+    outcome" from the type and `connecting`, not from the words.
+    """
+    if connecting:
+        detail = f"connect timeout after {seconds:g} s"
+    else:
+        detail = f"no answer within the read timeout of {seconds:g} s (the request was sent)"
+    error = no_api_answer(endpoint, host, detail, kind=CacTimeout)
     error.connecting = connecting
     return error
 
 
-def connection_failed(endpoint: str, host: str, *, tls: bool = False) -> CacConnectionError:
-    if tls:
-        message = (
-            f"Could not make a secure connection to {host} to {activity(endpoint)}: its TLS "
-            "certificate was not accepted. Try again later, or check this account's API URL."
-        )
-    else:
-        message = (
-            f"Could not connect to {host} to {activity(endpoint)}. Check this account's API URL "
-            "and this server's network, then try again."
-        )
-    return CacConnectionError(message, endpoint=endpoint)
+def connection_failed(endpoint: str, host: str | None, detail: str) -> CacConnectionError:
+    """Refused, reset, DNS, TLS, not HTTP: `detail` (from the client) says which, for the log."""
+    return no_api_answer(endpoint, host, detail, kind=CacConnectionError)
 
 
 def address_refused(endpoint: str | None, message: str) -> CacAddressRefused:
@@ -306,25 +329,28 @@ def unreachable(endpoint: str | None) -> CacConnectionError:
     not tell them what answers where on the panel's network (status codes, TLS, bodies)."""
     return CacConnectionError(
         "No Cloud at Cost API answered at this address. Check the API address, or try again "
-        "later; the activity log keeps the details.",
+        "later; the server log has the details.",
         endpoint=endpoint,
     )
 
 
-def too_large(endpoint: str, limit: int) -> CacBadResponse:
-    return CacBadResponse(
-        f"Cloud at Cost sent an answer larger than {limit / 1_000_000:g} MB when asked to "
-        f"{activity(endpoint)}; the panel stopped reading it (CATCPANEL_CAC_MAX_ANSWER_BYTES).",
-        endpoint=endpoint,
+def too_large(endpoint: str, limit: int, *, host: str | None) -> CacBadResponse:
+    return no_api_answer(
+        endpoint,
+        host,
+        f"answer larger than {limit} bytes (CATCPANEL_CAC_MAX_ANSWER_BYTES); not read further",
     )
 
 
-def deadline_passed(endpoint: str, seconds: float) -> CacTimeout:
-    return CacTimeout(
-        f"Cloud at Cost did not finish answering within {seconds:g} seconds when asked to "
-        f"{activity(endpoint)}. Try again later.",
-        endpoint=endpoint,
+def deadline_passed(endpoint: str, seconds: float, *, host: str | None) -> CacTimeout:
+    error = no_api_answer(
+        endpoint,
+        host,
+        f"no complete answer within {seconds:g} s (CATCPANEL_CAC_TOTAL_TIMEOUT)",
+        kind=CacTimeout,
     )
+    error.connecting = False
+    return error
 
 
 def busy(endpoint: str, limit: int) -> CacBusy:

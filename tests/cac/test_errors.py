@@ -56,6 +56,13 @@ def console(c):
     return c.console_url("254513205")
 
 
+# Whatever is not the API's own answer reads the same (errors.no_api_answer).
+NO_API_WORDS = ["No answer from cac.example.test that Cloud at Cost's API would give",
+                "the server log has the details"]  # fmt: skip
+NO_API = [*NO_API_WORDS, "list the servers"]
+NO_API_POWER = [*NO_API_WORDS, "change the power state"]
+
+
 def error_body(code, description):
     return json.dumps(
         {"status": "error", "time": 1, "error": code, "error_description": description}
@@ -67,13 +74,12 @@ CASES = [
     (
         "400 invalid api url",
         GET, "listservers", list_servers, dict(status=400, body="Invalid api URL"),
-        CacBadResponse, ["did not recognise", "HTTP 400", "API URL"], None, "Invalid api URL", 400,
+        CacBadResponse, NO_API, None, "Invalid api URL", 400,
     ),
     (
         "403 without body",
         GET, "listservers", list_servers, dict(status=403, body=""),
-        CacAuthError, ["Access refused", "HTTP 403", "API key and login", "whitelisted"],
-        None, None, 403,
+        CacBadResponse, NO_API, None, None, 403,
     ),
     (
         "412 with 104 (live)",
@@ -97,13 +103,17 @@ CASES = [
     (
         "500 plain",
         GET, "listservers", list_servers, dict(status=500, body="Internal Server Error"),
-        CacUnavailable, ["internal error", "list the servers", "Try again later"], None,
-        "Internal Server Error", 500,
+        CacUnavailable, NO_API, None, "Internal Server Error", 500,
     ),
     (
-        "503 on POST",
+        "503 rate limit notice on POST (docs: '503 Rate limit hit')",
+        POST, "powerop", power, dict(status=503, body="Rate limit hit"),
+        CacRateLimited, ["rate limited, try again in a minute"], None, "Rate limit hit", 503,
+    ),
+    (
+        "503 without the notice",
         POST, "powerop", power, dict(status=503, body=""),
-        CacRateLimited, ["rate limited, try again in a minute"], None, None, 503,
+        CacUnavailable, NO_API_POWER, None, None, 503,
     ),
     (
         "503 with an error body",
@@ -113,7 +123,7 @@ CASES = [
     (
         "502 on POST",
         POST, "cloudpro/delete", delete, dict(status=502, body="<html>Bad Gateway</html>"),
-        CacUnavailable, ["not answering", "HTTP 502", "delete the server"], None, None, 502,
+        CacUnavailable, [*NO_API_WORDS, "delete the server"], None, None, 502,
     ),
     (
         "105 task running, numeric error",
@@ -158,14 +168,21 @@ CASES = [
         CacRejected, ["odd"], 108, "odd", 200,
     ),
     (
+        "another service's error object (no status, no code)",
+        GET, "listservers", list_servers, dict(status=404, json={"error": "no such route here"}),
+        CacBadResponse, NO_API, None, None, 404,
+    ),
+    (
         "SQL error from listtasks (text)",
         GET, "listtasks", list_tasks, dict(status=200, body=bodies.SQL_ERROR_LISTTASKS),
-        CacBadResponse, ["not JSON", "list the tasks"], None, bodies.SQL_ERROR_LISTTASKS, 200,
+        CacBadResponse, [*NO_API_WORDS, "list the tasks"], None, bodies.SQL_ERROR_LISTTASKS,
+        200,
     ),
     (
         "SQL error from delete (text)",
         POST, "cloudpro/delete", delete, dict(status=200, body=bodies.SQL_ERROR_DELETE),
-        CacBadResponse, ["not JSON", "delete the server"], None, bodies.SQL_ERROR_DELETE, 200,
+        CacBadResponse, [*NO_API_WORDS, "delete the server"], None, bodies.SQL_ERROR_DELETE,
+        200,
     ),
     (
         "maintenance notice",
@@ -175,7 +192,7 @@ CASES = [
     (
         "empty console body",
         POST, "console", console, dict(status=200, body=""),
-        CacBadResponse, ["empty answer", "open the console"], None, None, 200,
+        CacBadResponse, [*NO_API_WORDS, "open the console"], None, None, 200,
     ),
     (
         "console not a web address",
@@ -191,12 +208,12 @@ CASES = [
     (
         "JSON that is not an object",
         GET, "listservers", list_servers, dict(status=200, body="[1, 2]"),
-        CacBadResponse, ["unexpected answer", "not a JSON object"], None, None, 200,
+        CacBadResponse, NO_API, None, None, 200,
     ),
     (
         "unknown status",
         GET, "listservers", list_servers, dict(status=200, body='{"status":"disabled"}'),
-        CacBadResponse, ["unexpected answer", "unknown status"], None, None, 200,
+        CacBadResponse, NO_API, None, None, 200,
     ),
     (
         "data not a list",
@@ -206,28 +223,27 @@ CASES = [
     (
         "connection error raised by requests",
         GET, "listservers", list_servers, dict(body=requests.exceptions.ConnectionError("refused")),
-        CacConnectionError, ["Could not connect to cac.example.test", "list the servers"],
-        None, None, None,
+        CacConnectionError, NO_API, None, None, None,
     ),
     (
         "TLS error raised by requests",
         GET, "listservers", list_servers, dict(body=requests.exceptions.SSLError("bad cert")),
-        CacConnectionError, ["secure connection", "certificate"], None, None, None,
+        CacConnectionError, NO_API, None, None, None,
     ),
     (
         "connect timeout raised by requests",
         POST, "powerop", power, dict(body=requests.exceptions.ConnectTimeout("slow")),
-        CacTimeout, ["did not accept the connection within 2 seconds"], None, None, None,
+        CacTimeout, NO_API_POWER, None, None, None,
     ),
     (
         "read timeout raised by requests",
         POST, "powerop", power, dict(body=requests.exceptions.ReadTimeout("slow")),
-        CacTimeout, ["did not answer within 3 seconds", "change the power state"], None, None, None,
+        CacTimeout, NO_API_POWER, None, None, None,
     ),
     (
         "broken answer raised by requests",
         GET, "listtasks", list_tasks, dict(body=requests.exceptions.ChunkedEncodingError("cut")),
-        CacConnectionError, ["list the tasks"], None, None, None,
+        CacConnectionError, [*NO_API_WORDS, "list the tasks"], None, None, None,
     ),
 ]  # fmt: skip
 

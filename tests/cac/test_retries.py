@@ -29,13 +29,26 @@ def test_get_succeeds_after_two_503(cac, client, sleeps):
 
 
 def test_get_gives_up_after_three_503(cac, client, sleeps):
-    cac.add(responses.GET, SERVERS, status=503)
+    # The provider's documented notice ("503 Rate limit hit"), as the sandbox sends it.
+    cac.add(responses.GET, SERVERS, status=503, body="Rate limit hit")
 
     with pytest.raises(CacRateLimited, match="rate limited, try again in a minute"):
         client.list_servers()
 
     assert len(cac.calls) == 3
     assert len(sleeps) == 2
+
+
+def test_a_503_without_the_notice_is_retried_then_unavailable(cac, client, sleeps):
+    """Any other 503 is not known to be the provider's rate limit: retried all the same, then
+    said as every answer that is not the API's is (what sends 503 is the server log's business)."""
+    cac.add(responses.GET, SERVERS, status=503, body="<h1>Service Unavailable</h1>")
+
+    with pytest.raises(CacUnavailable, match=r"No answer from cac\.example\.test") as caught:
+        client.list_servers()
+
+    assert caught.value.retryable and caught.value.http_status == 503
+    assert len(cac.calls) == 3 and len(sleeps) == 2
 
 
 @pytest.mark.parametrize("status", [502, 504])
@@ -86,7 +99,7 @@ def test_a_refusal_is_not_retried(cac, client):
     ],
 )
 def test_post_is_never_retried(cac, client, sleeps, status, endpoint, call):
-    cac.add(responses.POST, endpoint_url(endpoint), status=status)
+    cac.add(responses.POST, endpoint_url(endpoint), status=status, body="Rate limit hit")
     cac.add(responses.POST, endpoint_url(endpoint), body='{"status":"ok","result":"successful"}')
 
     with pytest.raises(CacUnavailable if status != 503 else CacRateLimited):
@@ -135,7 +148,7 @@ def test_retry_after_as_a_date():
 
 def test_backoff_base_comes_from_settings(cac, make_client, settings, sleeps):
     settings.CATCPANEL_CAC_RETRY_BACKOFF = 0.01
-    cac.add(responses.GET, SERVERS, status=503)
+    cac.add(responses.GET, SERVERS, status=503, body="Rate limit hit")
 
     with pytest.raises(CacRateLimited):
         make_client(retry_backoff=None).list_servers()

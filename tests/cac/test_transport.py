@@ -20,9 +20,11 @@ def test_connection_refused(make_client, closed_port):
 
     error = caught.value
     assert error.message == (
-        "Could not connect to 127.0.0.1 to list the servers. Check this account's API URL and "
-        "this server's network, then try again."
+        "No answer from 127.0.0.1 that Cloud at Cost's API would give, when asked to "
+        "list the servers. Try again later, or check this account's API address; the server log "
+        "has the details."
     )
+    assert error.detail == "connection refused"
     assert error.retryable and error.endpoint == "listservers"
     assert error.__cause__ is None and error.__context__ is None
 
@@ -35,9 +37,16 @@ def test_read_timeout(make_client, silent_server, sleeps):
         client.power("1", "reset")
 
     assert time.monotonic() - started < 5
+    # The words are those of any other failure (a silent port must read as a closed one); the
+    # type and `connecting` tell the services that the power operation may have been received.
     assert caught.value.message == (
-        "Cloud at Cost did not answer within 0.3 seconds when asked to change the power state. "
-        "Try again later."
+        "No answer from 127.0.0.1 that Cloud at Cost's API would give, when asked to "
+        "change the power state. Try again later, or check this account's API address; the "
+        "server log has the details."
+    )
+    assert not caught.value.connecting
+    assert (
+        caught.value.detail == "no answer within the read timeout of 0.3 s (the request was sent)"
     )
     # A timeout is not retried: the power operation may have been received.
     assert sleeps == []
@@ -81,7 +90,7 @@ def test_utf8_labels_served_without_a_charset(make_client, http_server):
 
 
 def test_rate_limit_over_real_http_retries_get(make_client, http_server, sleeps):
-    http_server.answer = (503, "text/html", b"")
+    http_server.answer = (503, "text/html", b"Rate limit hit")
 
     with pytest.raises(CacRateLimited):
         make_client(base_url=http_server.base_url).list_tasks()
