@@ -89,4 +89,6 @@ def _simulated(response: HttpResponse) -> HttpResponse:
 
 
 def _failure_text(status: int) -> str:
-    return "Service Unavailable" if status == 503 else "Internal Server Error"
+    # The provider's 503 is its rate limit ("503 Rate limit hit" in its docs): said the same way
+    # as the per-minute limit, so that the panel tells it apart from other 503s as it must.
+    return shapes.RATE_LIMIT_NOTICE if status == 503 else "Internal Server Error"

@@ -48,7 +48,8 @@ def test_a_rename_whose_server_lookup_times_out_gets_a_failed_row(
     assert response.status_code < 500
     log = ActionLog.objects.get()
     assert (log.action, log.outcome, log.server_id) == ("rename", "failure", web.sid)
-    assert "within 0.3 seconds" in log.message
+    # Said as any failure that is not the API's own answer is (servers/cac/errors.py).
+    assert "that Cloud at Cost's API would give, when asked to list the servers" in log.message
 
 
 def test_opening_the_form_is_not_an_action_and_writes_no_row(owner, cac_account, sandbox_customer):

@@ -57,7 +57,7 @@ def test_a_connection_refused_before_anything_was_sent_stays_failed(user):
 
     log = ActionLog.objects.get()
     assert log.outcome == ActionLog.Outcome.FAILURE
-    assert "Could not connect" in log.message
+    assert "No answer from 127.0.0.1 that Cloud at Cost's API would give" in log.message
 
 
 def test_a_read_timeout_of_the_console_address_is_a_plain_failure(

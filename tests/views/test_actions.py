@@ -231,7 +231,7 @@ def test_console_failure_shows_an_explaining_page(owner, cac_account, sandbox_cu
     response = owner.post(url(cac_account, web, "console"))
     assert response.status_code == 502
     assert b"The console could not be opened" in response.content
-    assert b"empty answer" in response.content
+    assert b"that Cloud at Cost&#x27;s API would give" in response.content
     assert ActionLog.objects.get().outcome == "failure"
 
 
