@@ -307,3 +307,69 @@ def test_repr_names_the_class_and_code():
         "CacRejected('Cloud at Cost could not build the server: Not Enough RAM.', "
         "endpoint='cloudpro/build', code=107, http_status=200)"
     )
+
+
+# Answers that are not the Cloud at Cost API's, each with what the server log should say of it.
+NOT_THE_API = {
+    "400 text": (dict(status=400, body="Invalid api URL"), "HTTP 400, 15 characters"),
+    "403 empty": (dict(status=403, body=""), "HTTP 403, 0 characters"),
+    "404 html": (dict(status=404, body="<h1>admin console</h1>"), "'<h1>admin console</h1>'"),
+    "418 text": (dict(status=418, body="I'm a teapot"), "HTTP 418"),
+    "500 text": (dict(status=500, body="Internal Server Error"), "HTTP 500"),
+    "502 html": (dict(status=502, body="<html>Bad Gateway</html>"), "HTTP 502"),
+    "503 html": (dict(status=503, body="<h1>Service Unavailable</h1>"), "HTTP 503"),
+    "301": (dict(status=301, headers={"Location": "http://10.0.0.1/"}), "HTTP 301"),
+    "200 text": (dict(status=200, body="router login"), "HTTP 200, 12 characters"),
+    "200 empty": (dict(status=200, body=""), "HTTP 200, 0 characters"),
+    "200 JSON list": (dict(status=200, body="[1]"), "JSON that is not a JSON object"),
+    "200 other JSON": (dict(status=200, body='{"status":"up"}'), "JSON that is an unknown status"),
+    "404 other JSON error": (dict(status=404, json={"error": "no route"}), "HTTP 404"),
+    "refused": (dict(body=requests.exceptions.ConnectionError("refused")), "connection failed"),
+    "TLS": (dict(body=requests.exceptions.SSLError("bad cert")), "connection failed"),
+    "connect timeout": (dict(body=requests.exceptions.ConnectTimeout("x")), "connect timeout"),
+    "read timeout": (dict(body=requests.exceptions.ReadTimeout("x")), "read timeout of 3 s"),
+}  # fmt: skip
+
+
+def test_every_answer_that_is_not_the_api_reads_the_same(cac, client, caplog):
+    """The words a person sees do not tell what answered (a status, a body, TLS, a timeout): an
+    account's address is chosen by whoever stored it. The server log says what it was."""
+    caplog.set_level("WARNING", logger="servers.cac.client")
+    messages, details = set(), set()
+    for name, (response, detail) in NOT_THE_API.items():
+        cac.add(GET, endpoint_url("listservers"), **response)
+        caplog.clear()
+        with pytest.raises(CacError) as caught:
+            client.list_servers()
+        cac.reset()
+        error = caught.value
+        messages.add(error.message)
+        details.add(error.detail)
+        assert detail in error.detail, name
+        assert error.detail in caplog.text, name
+        assert error.detail not in error.message, name
+
+    assert messages == {
+        "No answer from cac.example.test that Cloud at Cost's API would give, when asked to list "
+        "the servers. Try again later, or check this account's API address; the server log has "
+        "the details."
+    }
+    assert len(details) > 10
+
+
+def test_the_providers_own_answers_keep_their_words(cac, client):
+    """Its error objects and its documented plain-text notices say something true and useful,
+    and nothing about the network: told as they are."""
+    cases = [
+        (dict(status=412, json=bodies.LIVE_IP_ERROR_412), "Access refused (error 104)"),
+        (dict(status=503, body="Rate limit hit"), "rate limited, try again in a minute"),
+        (dict(status=200, body=bodies.MAINTENANCE), "down for maintenance"),
+        (dict(status=200, body=error_body(107, "Not Enough RAM")), "Not Enough RAM"),
+    ]
+    for response, words in cases:
+        cac.add(GET, endpoint_url("listservers"), **response)
+        with pytest.raises(CacError) as caught:
+            client.list_servers()
+        cac.reset()
+        assert words in caught.value.message
+        assert "No answer from" not in caught.value.message

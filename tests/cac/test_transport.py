@@ -133,3 +133,25 @@ def test_no_proxy_from_the_environment_is_honoured(
 
     assert make_client(base_url=http_server.base_url).list_templates()
     assert http_server.received[0][1].startswith("/api/v1/listtemplates.php?")
+
+
+def test_how_a_connection_failed_is_in_the_detail_only(
+    make_client, closed_port, http_server, environment
+):
+    """Refused, not resolving, not TLS: the log tells them apart (`detail`), the words do not.
+    (`environment`: no proxy from the environment carries these calls.)"""
+    http_server.answer = (200, "text/html", b"{}")
+    plain = http_server.base_url.replace("http://", "https://")
+    addresses = {
+        f"http://127.0.0.1:{closed_port}/api/v1/": "connection refused",
+        "http://cac.example.test:9/api/v1/": "the host name did not resolve",
+        # OpenSSL 3.0 says WRONG_VERSION_NUMBER; others name the same failure differently.
+        plain: "TLS failure (",
+    }
+    messages = set()
+    for base_url, detail in addresses.items():
+        with pytest.raises(CacConnectionError) as caught:
+            make_client(base_url=base_url).list_servers()
+        assert caught.value.detail.startswith(detail)
+        messages.add(caught.value.message.replace("cac.example.test", "127.0.0.1"))
+    assert len(messages) == 1
