@@ -195,7 +195,11 @@ def _started_ticks(pid: int) -> str | None:
         return None
     except OSError:
         return ""
-    return stat.rsplit(")", 1)[-1].split()[19]
+    fields = stat.rsplit(")", 1)[-1].split()
+    if fields[0] in ("Z", "X"):
+        # Killed but not yet reaped (its parent, a stopped gunicorn master, is gone too).
+        return None
+    return fields[19]
 
 
 _identity: tuple[int, str] | None = None

@@ -5,6 +5,7 @@ read timeout, while the sandbox still carries the action out.
 """
 
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -181,6 +182,30 @@ def test_a_lock_holder_is_dead_only_when_its_process_on_this_host_is_gone():
     # Another machine (or container): only the lock's expiry can tell.
     assert not services.holder_is_dead(f"elsewhere|{boot}|{child.pid}|{ticks}")
     assert not services.holder_is_dead("busy")
+
+
+def test_a_killed_process_not_yet_reaped_is_dead():
+    """A zombie keeps its /proc entry until its parent reaps it; a worker whose gunicorn master
+    was stopped first may stay one for a while."""
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        host, boot, _, _ = services.process_identity().split("|")
+        identity = f"{host}|{boot}|{child.pid}|{services._started_ticks(child.pid)}"
+        assert not services.holder_is_dead(identity)
+        child.send_signal(signal.SIGKILL)
+        # Not waited for: a zombie until then.
+        deadline = time.monotonic() + 10
+        while " Z " not in Path(f"/proc/{child.pid}/stat").read_text():
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert services.holder_is_dead(identity)
+    finally:
+        child.kill()
+        child.wait()
 
 
 @responses.activate
