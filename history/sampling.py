@@ -130,9 +130,10 @@ def claim(account: CloudAccount, bucket: int, now: datetime) -> SampleRound | No
 def sample_account(account: CloudAccount, claimed: SampleRound, now: datetime) -> AccountRound:
     result = AccountRound(account=account, round=claimed)
     fetched = selectors.servers_for(account)
-    # A stale copy (the last good one, shown while the provider fails) is not a new reading: the
-    # chart shows a gap for this round rather than repeating old figures.
-    if fetched.error is not None or fetched.data is None:
+    # A stale copy (the last good one, shown while the provider fails, or while another request's
+    # call is under way) is not a new reading: the chart shows a gap for this round rather than
+    # repeating old figures.
+    if fetched.error is not None or fetched.data is None or fetched.expired:
         result.error = fetched.error
         SampleRound.objects.filter(pk=claimed.pk).update(ok=False)
         return result

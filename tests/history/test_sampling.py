@@ -87,6 +87,18 @@ def test_two_concurrent_rounds_make_one_provider_call(cac_account, sandbox_calls
     assert SampleRound.objects.count() == 1
 
 
+def test_a_round_during_a_pages_call_stores_no_old_copy_as_a_reading(cac_account, sandbox_calls):
+    from servers import cache as shared_lock
+
+    selectors.servers_for(cac_account)
+    cache.delete(selectors._key(cac_account, "servers"))  # the copy's time is up
+    # A page is asking the provider right now: the sampler is answered at once with the old copy.
+    assert shared_lock.acquire(selectors._keys(cac_account, "servers").lock, "a-page", 60)
+    report = sampling.run_round(at(1))
+    assert report.failed == 1 and Sample.objects.count() == 0
+    assert len(sandbox_calls.of("listservers")) == 1
+
+
 def test_a_failed_read_stores_no_sample_and_marks_the_round(cac_account, sandbox_customer):
     sandbox_customer.maintenance = True
     sandbox_customer.save()
