@@ -81,6 +81,9 @@ class Plan:
     action: str
     groups: dict = field(default_factory=dict)  # account pk -> list[Target]
     refused: list[Result] = field(default_factory=list)
+    # (account, server id, error): the server could not be looked up. Asked for all the same, so
+    # each gets its failed activity row when the person confirms (not when the plan is shown).
+    lookup_failures: list = field(default_factory=list)
 
     @property
     def targets(self) -> list[Target]:
@@ -124,6 +127,7 @@ def plan(request, action: str, values: list[str]) -> Plan:
             server = selectors.find_server(account, server_id)
         except CacError as error:
             result.refused.append(Result(key, server_id, False, selectors.describe_error(error)))
+            result.lookup_failures.append((account, server_id, error))
             continue
         if server is None:
             result.refused.append(Result(key, server_id, False, "No such server on this account."))
@@ -181,6 +185,10 @@ def _call(user, action: str, target: Target, pacer: _Pacer, gate: threading.Sema
 
 def run(user, bulk: Plan) -> Iterator[Result]:
     """Yield the refusals, then each call's result as soon as it is known."""
+    for account, server_id, error in bulk.lookup_failures:
+        services.record_lookup_failure(
+            account, user, bulk.action, server_id, error, {"action": bulk.action}
+        )
     yield from bulk.refused
     if not bulk.groups:
         return

@@ -180,3 +180,22 @@ def test_no_more_calls_at_once_than_the_accounts_concurrency(
         peak = max(peak, in_flight)
     assert peak <= 2
     assert set(ActionLog.objects.values_list("outcome", flat=True)) == {"success"}
+
+
+def test_a_server_that_cannot_be_looked_up_still_gets_its_row_once_confirmed(
+    owner, cac_account, sandbox_customer, _quick
+):
+    sandbox_customer.maintenance = True
+    sandbox_customer.save()
+    selection = [key(cac_account, sandbox_customer, "web-01")]
+
+    owner.post(URL, {"action": "reset", "servers": selection})
+    assert not ActionLog.objects.exists()
+
+    response = owner.post(URL, {"action": "reset", "servers": selection, "confirmed": "1"})
+
+    assert response.status_code == 200
+    log = ActionLog.objects.get()
+    assert (log.action, log.outcome) == ("reset", ActionLog.Outcome.FAILURE)
+    assert log.server_id == server_by_label(sandbox_customer, "web-01").sid
+    assert log.message and log.finished_at is not None
