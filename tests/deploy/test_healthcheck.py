@@ -1,3 +1,4 @@
+import importlib.util
 import subprocess
 import sys
 import threading
@@ -90,3 +91,33 @@ def test_a_redirect_is_unhealthy_and_never_followed(stub_server):
     assert result.returncode == 1
     assert "answered HTTP 301" in result.stdout
     assert [path for path, _ in stub_server.seen] == ["/healthz"]
+
+
+def _healthcheck_module():
+    spec = importlib.util.spec_from_file_location("healthcheck", HEALTHCHECK)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    ("first_process", "worker"),
+    [
+        (b"python\0manage.py\0run_huey\0", True),
+        (b"python\0manage.py\0run_huey\0--workers\0002\0", True),
+        (b"gunicorn: master [catcpanel.wsgi:application]\0", False),
+        (b"/bin/sh\0/app/docker/entrypoint.sh\0", False),
+        (b"python\0manage.py\0shell\0-c\0run_huey\0", False),
+    ],
+)
+def test_a_worker_container_is_told_from_the_web_one_by_its_first_process(
+    tmp_path, first_process, worker
+):
+    cmdline = tmp_path / "cmdline"
+    cmdline.write_bytes(first_process)
+
+    assert _healthcheck_module().runs_the_worker(cmdline) is worker
+
+
+def test_without_a_readable_first_process_the_web_check_runs(tmp_path):
+    assert _healthcheck_module().runs_the_worker(tmp_path / "missing") is False
