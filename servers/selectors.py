@@ -375,6 +375,11 @@ def _last_good_or_error(keys: _ListKeys, error: CacError) -> Fetched:
     return Fetched(data=None, error=error)
 
 
+def held_back(account: CloudAccount, name: str, error: CacError) -> Fetched:
+    """A list not asked for (`error` says why): its last good copy with the error, or the error."""
+    return _last_good_or_error(_keys(account, name), error)
+
+
 def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
     try:
         with account.client() as client:

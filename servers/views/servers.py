@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from servers import permissions, selectors
+from servers import permissions, provider_limit, selectors
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
 from servers.views.common import is_retry
@@ -40,6 +40,17 @@ def _sections(request, accounts, *, page: bool) -> list[dict]:
     request; an htmx section asks the provider itself when its copy has expired.
     """
     wanted = [(account, name) for account in accounts for name in SECTION_LISTS]
+    held: dict = {}
+    if is_retry(request):
+        # "Try again" skips the cache and the back-off: a call a person can repeat at will, so
+        # it draws on the same budget as "Test connection". Past it, the last copy (or nothing)
+        # with the wait, and no call.
+        for account in accounts:
+            try:
+                provider_limit.spend(account)
+            except provider_limit.TooManyCalls as error:
+                held[account.pk, "servers"] = selectors.held_back(account, "servers", error)
+        wanted = [(account, name) for account, name in wanted if (account.pk, name) not in held]
     results = selectors.gather(
         wanted,
         refresh=("servers",) if is_retry(request) else (),
@@ -47,6 +58,7 @@ def _sections(request, accounts, *, page: bool) -> list[dict]:
         timeout=SECTION_WAIT_SECONDS if page else None,
         stragglers=STRAGGLER_SECONDS if page else None,
     )
+    results.update(held)
     return [
         _servers_context(
             request, account, results[account.pk, "tasks"], results[account.pk, "servers"]

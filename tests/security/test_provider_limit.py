@@ -106,3 +106,43 @@ def test_zero_means_no_limit(settings, user, cac_account, sandbox_calls):
     url = reverse("account_test", args=[cac_account.pk])
     for _ in range(LIMIT + 2):
         assert "Connection OK" in owner.post(url, **HTMX).content.decode()
+
+
+def test_try_again_on_a_section_shares_the_budget_and_keeps_the_last_copy(
+    user, cac_account, sandbox_customer, sandbox_calls
+):
+    owner = signed_in(user)
+    again = reverse("account_servers", args=[cac_account.pk]) + "?retry=1"
+    label = server_by_label(sandbox_customer, "web-01").label
+    assert (
+        "Connection OK"
+        in owner.post(reverse("account_test", args=[cac_account.pk]), **HTMX).content.decode()
+    )
+    for _ in range(LIMIT - 1):
+        assert label in owner.get(again, **HTMX).content.decode()
+    asked = len(sandbox_calls.of("listservers"))
+    assert asked == LIMIT
+
+    refused = owner.get(again, **HTMX)
+    text = refused.content.decode()
+    assert refused.status_code == 200
+    assert "Too many direct requests" in text and "wait 60 s" in text
+    assert label in text and "Showing the last good data" in text
+    assert len(sandbox_calls.of("listservers")) == asked
+
+
+def test_try_again_past_the_budget_without_a_copy_shows_the_wait(
+    user, cac_account, sandbox_customer, sandbox_calls
+):
+    cac_account.set_credentials(login=sandbox_customer.login, api_key="not-the-key")
+    cac_account.save()
+    owner = signed_in(user)
+    again = reverse("account_servers", args=[cac_account.pk]) + "?retry=1"
+    for _ in range(LIMIT):
+        assert 'data-testid="account-error"' in owner.get(again, **HTMX).content.decode()
+    asked = len(sandbox_calls.of("listservers"))
+    assert asked == LIMIT
+
+    text = owner.get(again, **HTMX).content.decode()
+    assert "Too many direct requests" in text and 'data-testid="retry"' in text
+    assert len(sandbox_calls.of("listservers")) == asked
