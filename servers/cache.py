@@ -124,7 +124,7 @@ class TolerantRedisCache(RedisCache):
     def incr(self, key, delta=1, version=None):
         # Django's answer for a key that is not there: every caller already falls back from it
         # (a counter starts again), as it must when the cache is down. A credential change,
-        # whose version bump must not be lost, checks available() first (services.py).
+        # whose version bump must not be lost, checks available() first (services/accounts.py).
         try:
             return super().incr(key, delta, version)
         except BACKEND_ERRORS as error:

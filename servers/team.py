@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from servers import services
-from servers.models import CloudAccount, Invitation, Membership, Role
+from servers.models import CloudAccount, Invitation, Membership
 
 GONE = "This invitation has expired, was revoked or was already used."
 
@@ -74,14 +74,7 @@ def accept(invitation_id: int, user) -> CloudAccount:
         now = timezone.now()
         invitation = _claim(invitation_id, user, accepted_at=now, accepted_by=user)
         account = invitation.account
-        if account.owner_id != user.pk:
-            membership, created = Membership.objects.get_or_create(
-                account=account, user=user, defaults={"role": invitation.role}
-            )
-            rank = Role.values.index
-            if not created and rank(invitation.role) > rank(membership.role):
-                membership.role = invitation.role
-                membership.save(update_fields=["role"])
+        services._join(account, user, invitation.role)
         services._member_record(
             account,
             user,

@@ -74,6 +74,24 @@ def test_a_username_gets_an_invitation_they_accept_after_signing_in(owner, accou
     assert len(logged(account, "invitation_accepted")) == 1
 
 
+@pytest.mark.parametrize(
+    ("held", "invited", "after"),
+    [("manager", "viewer", "manager"), ("viewer", "manager", "manager")],
+)
+def test_accepting_a_username_invitation_raises_a_role_but_never_lowers_it(
+    owner, account, people, held, invited, after
+):
+    invite_by_name(owner, account, "bob", role=invited)
+    # bob became a member another way after the invitation was written.
+    member(account, people["bob"], held)
+    bob = signed_in(people["bob"])
+    bob.post(reverse("invitation_accept", args=[Invitation.objects.get().pk]))
+    assert Membership.objects.get(account=account, user=people["bob"]).role == after
+    assert Membership.objects.filter(account=account, user=people["bob"]).count() == 1
+    [log] = logged(account, "invitation_accepted")
+    assert log.parameters["role"] == invited
+
+
 def test_a_username_invitation_can_be_declined(owner, account, people):
     invite_by_name(owner, account, "dave")
     invitation = Invitation.objects.get()

@@ -113,7 +113,7 @@ def test_failing_action_is_a_toast_with_the_problem_and_a_failed_log_row(
     # The failure is recorded: the page's activity refreshes to show it.
     assert f"account-changed-{cac_account.pk.hex}" in events
     log = ActionLog.objects.get()
-    # A timeout after the request was sent may hide a carried-out action (services.py).
+    # A timeout after the request was sent may hide a carried-out action (services/actionlog.py).
     assert log.outcome == ("unknown" if message == UNKNOWN else "failure")
     assert log.finished_at is not None
     assert message in log.message
