@@ -16,8 +16,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 FROM python:3.11-slim-bookworm
 
+# MALLOC_ARENA_MAX: glibc gives each thread that allocates its own arena (up to 8 per core), and
+# the servers page's fan-out runs many threads; two arenas cut a worker's peak from 335 to 287 MB
+# in the full benchmark (docs/performance.md).
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
+    MALLOC_ARENA_MAX=2 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     CATCPANEL_DATA_DIR=/data \
     CATCPANEL_GENERATE_KEY=true \

@@ -85,6 +85,8 @@ def environment(data_dir: Path, port: int, cache_seconds: int) -> dict:
             "CATCPANEL_CACHE_SECONDS": str(cache_seconds),
             "CATCPANEL_BENCH_CALLS": str(data_dir / "calls.log"),
             "DJANGO_SETTINGS_MODULE": "catcpanel.settings",
+            # As the image sets it (Dockerfile): the workers' memory is one of the figures.
+            "MALLOC_ARENA_MAX": "2",
         }
     )
     return env
