@@ -1,13 +1,26 @@
 """POST a webhook: the standard library's HTTP client (only servers/cac/ uses requests), a short
-timeout, no redirects followed, and no private address unless allowed."""
+timeout, no redirects followed, and no private address unless allowed.
+
+The address is checked twice: the name when the URL is saved or used (`check_url`), and the peer of
+the socket actually opened, before a byte of the request is sent. A name whose DNS answer changes
+in between (rebinding) still cannot make the worker post to its own network.
+"""
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import socket
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
-from urllib.request import HTTPRedirectHandler, ProxyHandler, Request, build_opener
+from urllib.request import (
+    HTTPHandler,
+    HTTPRedirectHandler,
+    HTTPSHandler,
+    ProxyHandler,
+    Request,
+    build_opener,
+)
 
 from django.conf import settings
 
@@ -25,6 +38,46 @@ class _NoRedirects(HTTPRedirectHandler):
         return None
 
 
+PRIVATE = "That address is on a private network; webhooks go to public addresses."
+
+
+def _is_public(address: str) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global
+
+
+def _check_peer(sock) -> None:
+    if settings.CATCPANEL_WEBHOOK_ALLOW_PRIVATE:
+        return
+    if not _is_public(sock.getpeername()[0]):
+        sock.close()
+        raise WebhookError(PRIVATE)
+
+
+class _CheckedHTTPConnection(http.client.HTTPConnection):
+    def connect(self):
+        super().connect()
+        _check_peer(self.sock)
+
+
+class _CheckedHTTPSConnection(http.client.HTTPSConnection):
+    def connect(self):
+        super().connect()
+        _check_peer(self.sock)
+
+
+class _CheckedHTTPHandler(HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(_CheckedHTTPConnection, req)
+
+
+class _CheckedHTTPSHandler(HTTPSHandler):
+    def https_open(self, req):
+        return self.do_open(_CheckedHTTPSConnection, req, context=self._context)
+
+
 def check_url(url: str) -> str | None:
     """Why `url` may not receive webhooks, or None. A private, loopback or link-local address is
     refused unless CATCPANEL_WEBHOOK_ALLOW_PRIVATE: the worker must not be a way into the network
@@ -40,10 +93,8 @@ def check_url(url: str) -> str | None:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return "That host name does not resolve."
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            return "That address is on a private network; webhooks go to public addresses."
+    if any(not _is_public(info[4][0]) for info in infos):
+        return PRIVATE
     return None
 
 
@@ -52,7 +103,7 @@ def post(url: str, body: bytes, headers: dict) -> int:
     if problem:
         raise WebhookError(problem)
     host = urlsplit(url).hostname
-    opener = build_opener(_NoRedirects, ProxyHandler({}))
+    opener = build_opener(_NoRedirects, ProxyHandler({}), _CheckedHTTPHandler, _CheckedHTTPSHandler)
     try:
         # The scheme is http or https: check_url() above refused anything else.
         request = Request(url, data=body, headers=headers, method="POST")  # noqa: S310
