@@ -37,9 +37,18 @@ class Replica:
         return self.log.read_text(errors="replace")[-4000:]
 
 
-def start(env: dict, log: Path, *, timeout: float = 20.0) -> Replica:
-    port = free_port()
-    with log.open("wb") as out:
+def start(
+    env: dict,
+    log: Path,
+    *args: str,
+    port: int | None = None,
+    timeout: float = 20.0,
+    graceful_timeout: float = 5,
+) -> Replica:
+    """gunicorn with one worker of 8 threads on 127.0.0.1, healthy before it is returned. A
+    restart on the same `port` appends to the same `log`."""
+    port = port or free_port()
+    with log.open("ab") as out:
         process = subprocess.Popen(
             [
                 str(GUNICORN),
@@ -51,7 +60,8 @@ def start(env: dict, log: Path, *, timeout: float = 20.0) -> Replica:
                 "--threads",
                 "8",
                 "--graceful-timeout",
-                "5",
+                str(graceful_timeout),
+                *args,
             ],
             cwd=ROOT,
             env=env,

@@ -99,31 +99,7 @@ def python(env: dict, code: str, *, timeout: float = 120) -> str:
 def start_gunicorn(
     env: dict, log: Path, port: int, *args: str, timeout: float = 30
 ) -> replicas.Replica:
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [
-                str(replicas.GUNICORN),
-                "catcpanel.wsgi",
-                "-b",
-                f"127.0.0.1:{port}",
-                "--workers",
-                "1",
-                "--threads",
-                "8",
-                *args,
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    replica = replicas.Replica(port=port, process=process, log=log)
-    try:
-        replicas._wait_until_healthy(replica, timeout)
-    except BaseException:
-        replicas.stop(replica)
-        raise
-    return replica
+    return replicas.start(env, log, *args, port=port, timeout=timeout)
 
 
 def children(pid: int) -> list[int]:
