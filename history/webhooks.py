@@ -9,7 +9,6 @@ in between (rebinding) still cannot make the worker post to its own network.
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 from urllib.error import HTTPError, URLError
 from urllib.parse import urlsplit
@@ -23,6 +22,8 @@ from urllib.request import (
 )
 
 from django.conf import settings
+
+from servers.cac.addresses import is_public
 
 TIMEOUT_SECONDS = 10
 
@@ -41,17 +42,10 @@ class _NoRedirects(HTTPRedirectHandler):
 PRIVATE = "That address is on a private network; webhooks go to public addresses."
 
 
-def _is_public(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global
-
-
 def _check_peer(sock) -> None:
     if settings.CATCPANEL_WEBHOOK_ALLOW_PRIVATE:
         return
-    if not _is_public(sock.getpeername()[0]):
+    if not is_public(sock.getpeername()[0]):
         sock.close()
         raise WebhookError(PRIVATE)
 
@@ -93,7 +87,7 @@ def check_url(url: str) -> str | None:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
         return "That host name does not resolve."
-    if any(not _is_public(info[4][0]) for info in infos):
+    if any(not is_public(info[4][0]) for info in infos):
         return PRIVATE
     return None
 
