@@ -43,7 +43,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
-bench: install
+bench: install browser
 	$(BIN)/python -m benchmarks $(if $(QUICK),--quick,)
 
 clean:
