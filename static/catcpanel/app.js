@@ -140,6 +140,36 @@
     });
   });
 
+  // --- the rows' power menus ---------------------------------------------------------------------
+  // A row carries its main power button and, in its menu, a link to the server page. The first
+  // time the menu opens, the link gives way to the other two buttons, cloned from the section's
+  // <template> (_power_menu_template.html) with the row's URL, form and server name: the same
+  // buttons, and the same disabled states, as the rows used to carry each.
+  function fillPowerMenu(menu) {
+    const items = menu.querySelector(".menu-items");
+    const row = menu.closest(".server-row");
+    const group = menu.closest(".power");
+    const main = group && group.querySelector("button[formaction]");
+    const source = document.querySelector("template.power-menu-template");
+    if (!items || !row || !main || !source || items.querySelector("button")) return;
+    const on = main.value === "poweroff";
+    const name = row.getAttribute("data-server-name") || "";
+    const status = row.getAttribute("data-status") || "";
+    const buttons = (on ? ["poweron", "reset"] : ["poweroff", "reset"]).map(function (value) {
+      const button = source.content.querySelector('button[value="' + value + '"]').cloneNode(true);
+      ["form", "formaction", "hx-post"].forEach(function (attribute) {
+        button.setAttribute(attribute, main.getAttribute(attribute));
+      });
+      const question = button.getAttribute("hx-confirm");
+      // A function, so that "$&" in a server's name stays as it is.
+      if (question) button.setAttribute("hx-confirm", question.replace("{name}", function () { return name; }));
+      button.disabled = value === "poweron" ? on : value === "poweroff" && status === "powered off";
+      return button;
+    });
+    items.replaceChildren.apply(items, buttons);
+    if (window.htmx) window.htmx.process(items);
+  }
+
   // --- menus (details.menu): one open at a time, closed by Esc or a click elsewhere ------------
   function closeMenus(except) {
     document.querySelectorAll("details.menu[open]").forEach(function (menu) {
@@ -149,7 +179,14 @@
   document.addEventListener("click", function (event) {
     const menu = event.target.closest && event.target.closest("details.menu");
     closeMenus(menu);
+    // A click on the summary runs before the menu opens (Enter and Space on it click too).
+    if (menu && !menu.open && event.target.closest("summary")) fillPowerMenu(menu);
   });
+  // Opened some other way (a script, find-in-page): fill it then.
+  document.addEventListener("toggle", function (event) {
+    const menu = event.target;
+    if (menu.matches && menu.matches("details.menu") && menu.open) fillPowerMenu(menu);
+  }, true);
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
     const open = document.querySelector("details.menu[open]");

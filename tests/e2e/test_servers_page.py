@@ -138,6 +138,52 @@ def test_reset_from_the_rows_menu_is_one_keyboard_step_after_the_menu(
     assert ActionLog.objects.get().action == "reset"
 
 
+def test_a_rows_menu_gets_the_other_power_buttons_when_first_opened(
+    signed_in_page, live_server, cac_account
+):
+    # The rows carry only their main button and a link: app.js clones the other two into a menu
+    # from the section's template, with the states the server page gives them.
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+    web, db, build = (server_row(page, name) for name in ("web-01", "db-01", "cp-build"))
+    expect(web.locator(".menu-items button")).to_have_count(0)
+
+    web.get_by_test_id("power-menu").click()  # on: "Power on" waits, "Reset" is there
+    items = web.locator(".menu-items")
+    expect(items.get_by_role("button")).to_have_text(["Power on", "Reset"])
+    expect(items.get_by_test_id("power-on")).to_be_disabled()
+    expect(items.get_by_test_id("reset")).to_be_enabled()
+    expect(items.get_by_test_id("power-page")).to_have_count(0)
+    page.keyboard.press("Escape")
+    expect(items).to_be_hidden()
+    expect(web.get_by_test_id("power-menu")).to_be_focused()
+
+    build.get_by_test_id("power-menu").click()  # installing: it can still be powered off
+    items = build.locator(".menu-items")
+    expect(items.get_by_role("button")).to_have_text(["Power off", "Reset"])
+    expect(items.get_by_test_id("power-off")).to_be_enabled()
+
+    db.get_by_test_id("power-menu").click()  # off: "Power off" waits; one menu open at a time
+    expect(build.locator(".menu-items")).to_be_hidden()
+    items = db.locator(".menu-items")
+    expect(items.get_by_role("button")).to_have_text(["Power off", "Reset"])
+    expect(items.get_by_test_id("power-off")).to_be_disabled()
+    expect(items.get_by_test_id("power-off")).to_have_attribute(
+        "form", f"power-{cac_account.pk.hex}"
+    )
+
+    # The cloned Reset asks about this server, posts through htmx, and is recorded.
+    items.get_by_test_id("reset").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_contain_text(
+        "Reset db-01? This is a hard restart."
+    )
+    confirm(page, "Reset")
+    expect(toast(page, "success")).to_contain_text("Reset sent to db-01")
+    log = ActionLog.objects.get()
+    db_01 = SandboxServer.objects.get(customer__login=cac_account.login, label="db-01")
+    assert (log.action, log.server_id, log.outcome) == ("reset", db_01.sid, "success")
+
+
 def second_account(user, sandbox_api_url, name, **switches):
     customer = create_demo_customer(login=f"{name.lower()}@sandbox.example", task_seconds=0)
     for field, value in switches.items():

@@ -40,17 +40,17 @@ def test_the_rows_hold_no_token_and_each_person_gets_their_own(
     assert TOKEN.search(first).group(1) != TOKEN.search(second).group(1)
     rows = second.split("<tbody>")[1]
     assert "csrfmiddlewaretoken" not in rows
-    assert second.count('data-testid="power-off"') == 8
+    assert second.count('data-testid="power-menu"') == 8
 
 
 def test_a_viewer_never_gets_the_rows_rendered_for_an_operator(
     owner, cac_account, django_user_model
 ):
-    assert section(owner, cac_account).count('data-testid="power-off"') == 8
+    assert section(owner, cac_account).count('data-testid="power-menu"') == 8
     viewer = signed_in_member(django_user_model, cac_account, "vera", "viewer")
     seen = section(viewer, cac_account)
     assert seen.count('data-testid="server-row"') == 8
-    assert 'data-testid="power-off"' not in seen and "power-" not in seen.split("<tbody>")[0]
+    assert 'data-testid="power-menu"' not in seen and "power-" not in seen.split("<tbody>")[0]
 
 
 def test_a_new_copy_of_the_list_gets_new_rows(owner, cac_account, sandbox_customer):
@@ -83,20 +83,47 @@ def test_without_javascript_a_power_button_posts_the_sections_form(
     user, cac_account, sandbox_customer
 ):
     # The browser submits the section's one form (its token) to the button's formaction,
-    # with the button's name and value.
+    # with the button's name and value (the row's main button; the others are on the server
+    # page, which the row's menu links to).
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
     text = section(client, cac_account)
     web = server_by_label(sandbox_customer, "web-01")
     button = re.search(
         rf'<button type="submit" form="([^"]+)" formaction="([^"]+/{web.sid}/power/)"[^>]*'
-        r'name="action" value="reset"',
+        r'name="action" value="poweroff"',
         text,
     )
     form_id, action = button.groups()
     form = re.search(rf'<form id="{form_id}" method="post" hidden>(.*?)</form>', text, re.S)
     token = TOKEN.search(form.group(1)).group(1)
-    response = client.post(action, {"action": "reset", "csrfmiddlewaretoken": token})
+    response = client.post(action, {"action": "poweroff", "csrfmiddlewaretoken": token})
     assert response.status_code == 302
-    log = ActionLog.objects.get(action="reset")
+    log = ActionLog.objects.get(action="poweroff")
     assert (log.server_id, log.outcome) == (web.sid, "success")
+
+
+def test_a_row_links_to_the_server_page_for_the_other_power_actions(
+    owner, cac_account, sandbox_customer
+):
+    # Without JavaScript the menu is a link to the server page (all three buttons); with it,
+    # app.js clones the other two from the section's one template. A row carries neither.
+    text = section(owner, cac_account)
+    web, db = (server_by_label(sandbox_customer, label) for label in ("web-01", "db-01"))
+    for server, main in ((web, "power-off"), (db, "power-on")):
+        row = row_of(text, server.sid)
+        page = f"/accounts/{cac_account.pk}/servers/{server.sid}/"
+        assert f'<a class="btn btn-small" href="{page}" data-testid="power-page">' in row
+        assert re.findall(r'data-testid="(power-on|power-off|reset)"', row) == [main]
+        assert "<template" not in row
+    rows = text.split("<tbody>")[1]
+    head = text.split("<tbody>")[0]
+    assert head.count('<template class="power-menu-template">') == 1
+    template = head.split('<template class="power-menu-template">')[1].split("</template>")[0]
+    assert re.findall(r'data-testid="([a-z-]+)"', template) == ["power-on", "power-off", "reset"]
+    assert "<template" not in rows
+
+
+def test_a_viewer_gets_no_power_menu_template(owner, cac_account, django_user_model):
+    viewer = signed_in_member(django_user_model, cac_account, "vic", "viewer")
+    assert "power-menu-template" not in section(viewer, cac_account)
