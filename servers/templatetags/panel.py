@@ -73,30 +73,32 @@ def usage_level(percent) -> str:
     return "warn" if value >= USAGE_WARN else "ok"
 
 
-# A <meter> with optimum below `low` is green up to `low`, amber up to `high`, red above it
-# (Chromium counts `low` and `high` themselves in the better region): one below each threshold
-# makes the bar agree with usage_level() for whole percents.
-_METER = (
-    '<div class="usage-item level-{}"><span class="usage-label">{} <span class="usage-value">'
-    '{}%</span></span><meter min="0" max="100" low="{}" high="{}" optimum="0" value="{}" '
-    'aria-label="{} usage">{}%</meter></div>'
-)
+# The list's usage bars are drawn by CSS (app.css, "usage"): a <meter> per resource made each row
+# heavy for the browser (three shadow trees a row). The class `u-N` gives the bar's length in 5 %
+# steps, `level-*` its colour; the text ("CPU 41%") is the reading, the bar is decoration.
+_BAR = '<div class="usage-item level-{} u-{}">{} <span class="usage-value">{}%</span></div>'
+
+
+def bar_step(number: str) -> int:
+    """A whole percent rounded to the nearest 5 (half up), within 0-100: the bar's `u-` class."""
+    try:
+        value = int(number)
+    except (TypeError, ValueError):
+        return 0
+    return min(100, max(0, (value + 2) // 5 * 5))
 
 
 @register.simple_tag
 def server_usage(server):
-    """A server row's usage cell: CPU, RAM and disk, each a small meter with its percent. Built in
+    """A server row's usage cell: CPU, RAM and disk, each its percent over a small bar. Built in
     Python for the same reason as the badges."""
     lines = (
         ("CPU", whole(server.cpu_percent) or "0"),
         ("RAM", whole(server.ram_percent) or "0"),
         ("Disk", whole(server.disk_percent) or "0"),
     )
-    warn, bad = USAGE_WARN - 1, USAGE_BAD - 1
     items = format_html_join(
-        "",
-        _METER,
-        ((usage_level(n), label, n, warn, bad, n, label, n) for label, n in lines),
+        "", _BAR, ((usage_level(n), bar_step(n), label, n) for label, n in lines)
     )
     return format_html('<div class="usage-mini">{}</div>', items)
 

@@ -11,6 +11,7 @@ from servers.cac.models import Server
 from servers.templatetags import panel
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "servers"
+STYLESHEET = Path(__file__).resolve().parents[2] / "static" / "catcpanel" / "app.css"
 
 
 @pytest.mark.parametrize(
@@ -47,14 +48,42 @@ def a_server(**fields):
     return Server.from_api({**item, "ramusage": 1024, "storage": 20, "hdusage": 19, **fields})
 
 
-def test_the_usage_cell_has_a_meter_and_a_percent_per_resource():
+def test_the_usage_cell_has_a_percent_and_a_bar_per_resource():
     html = panel.server_usage(a_server())
-    assert html.count("<meter") == 3
+    # No <meter>: one element a resource, its bar drawn by CSS (its length the u- class).
+    assert "<meter" not in html
+    assert html.count('<div class="usage-item') == 3
     # CPU usage counts every core: 261 on 4 cores is 65 %.
-    assert 'CPU <span class="usage-value">65%</span>' in html
-    assert 'RAM <span class="usage-value">25%</span>' in html
-    assert 'Disk <span class="usage-value">95%</span>' in html
-    assert 'value="65" aria-label="CPU usage">65%</meter>' in html
+    assert '<div class="usage-item level-ok u-65">CPU <span class="usage-value">65%</span>' in html
+    assert '<div class="usage-item level-ok u-25">RAM <span class="usage-value">25%</span>' in html
+    assert (
+        '<div class="usage-item level-bad u-95">Disk <span class="usage-value">95%</span>' in html
+    )
+
+
+@pytest.mark.parametrize(
+    ("number", "step"),
+    [
+        ("0", 0),
+        ("2", 0),
+        ("3", 5),
+        ("41", 40),
+        ("43", 45),
+        ("97", 95),
+        ("98", 100),
+        ("130", 100),
+        ("-1", 0),
+        ("", 0),
+    ],
+)
+def test_a_bars_length_is_the_percent_to_the_nearest_5(number, step):
+    assert panel.bar_step(number) == step
+
+
+def test_every_bar_length_has_its_rule_in_the_stylesheet():
+    css = STYLESHEET.read_text()
+    for step in range(5, 101, 5):
+        assert f".u-{step} {{ --u: {step}%; }}" in css
 
 
 @pytest.mark.parametrize(
@@ -65,12 +94,17 @@ def test_usage_turns_amber_at_75_and_red_at_90(percent, level):
     assert panel.usage_level(percent) == level
 
 
-def test_the_meters_colour_agrees_with_the_level_at_each_threshold():
+def test_the_bars_colour_is_the_level_at_each_threshold():
+    html = panel.server_usage(a_server(cpuusage=296, ramusage=3686, hdusage=19))
+    assert 'level-ok u-75">CPU <span class="usage-value">74%' in html  # a bar of 75, still green
+    assert 'level-bad u-90">RAM' in html  # 90 %
+    html = panel.server_usage(a_server(cpuusage=300))
+    assert 'level-warn u-75">CPU' in html  # 75 %
+
+
+def test_the_server_pages_meter_agrees_with_the_level_at_each_threshold():
     # Chromium paints a meter amber once the value is above `low`, red above `high`.
-    html = panel.server_usage(a_server(cpuusage=300, ramusage=3686, hdusage=19))
-    assert 'level-warn"><span class="usage-label">CPU' in html  # 75 %
-    assert 'level-bad"><span class="usage-label">RAM' in html  # 90 %
-    assert 'low="74" high="89" optimum="0"' in html
+    assert 'low="74" high="89" optimum="0" value="75"' in panel.usage_meter(75, "CPU")
 
 
 def test_specs_read_as_cores_ram_and_disk():
