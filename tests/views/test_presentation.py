@@ -1,10 +1,14 @@
 """Badges read without colour; the filter and toasts live in app.js with no inline script."""
 
+import re
 import zoneinfo
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.test import override_settings
 from django.utils import timezone
 
 from servers.cac.models import Server
@@ -122,6 +126,22 @@ def test_a_copy_buttons_accessible_name_starts_with_copy():
     html = panel.copy_button("10.0.0.7", "IP address")
     assert html.startswith('<button type="button"')
     assert 'aria-label="Copy IP address"' in html and 'data-copy="10.0.0.7"' in html
+    # Its icon is app.css's (a mask of copy.svg), not an <svg> in every button.
+    assert 'data-testid="copy"></button>' in html and "<svg" not in html
+
+
+def test_the_copy_icons_url_is_hashed_by_collectstatic(tmp_path):
+    # app.css refers to copy.svg by a relative url(), which the manifest storage rewrites to the
+    # hashed name it writes (the image serves the hashed files, cached for good).
+    storages = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.ManifestStaticFilesStorage"},
+    }
+    with override_settings(STATIC_ROOT=tmp_path, STORAGES=storages):
+        call_command("collectstatic", interactive=False, verbosity=0)
+    (css,) = (tmp_path / "catcpanel").glob("app.*.css")
+    names = set(re.findall(r'url\("(copy\.[0-9a-f]{12}\.svg)"\)', css.read_text()))
+    assert len(names) == 1 and (tmp_path / "catcpanel" / names.pop()).is_file()
 
 
 def test_a_time_names_the_viewers_zone_or_utc():
