@@ -184,6 +184,25 @@ def test_a_rows_menu_gets_the_other_power_buttons_when_first_opened(
     assert (log.action, log.server_id, log.outcome) == ("reset", db_01.sid, "success")
 
 
+def test_the_last_rows_menu_is_not_cut_off_at_its_sections_edge(
+    signed_in_page, live_server, cac_account
+):
+    # The sections skip their layout off screen (content-visibility), which clips what overflows
+    # them; a section with an open menu is shown as usual, so the menu is whole.
+    page = signed_in_page
+    page.goto(live_server.url + "/")
+    last = page.locator("[data-testid=server-row]").last
+    last.get_by_test_id("power-menu").click()
+    reset = last.get_by_test_id("reset")
+    reset.scroll_into_view_if_needed()
+    box = reset.bounding_box()
+    at_its_bottom = page.evaluate(
+        "([x, y]) => document.elementFromPoint(x, y)?.dataset.testid",
+        [box["x"] + box["width"] / 2, box["y"] + box["height"] - 2],
+    )
+    assert at_its_bottom == "reset"
+
+
 def second_account(user, sandbox_api_url, name, **switches):
     customer = create_demo_customer(login=f"{name.lower()}@sandbox.example", task_seconds=0)
     for field, value in switches.items():
