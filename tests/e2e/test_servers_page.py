@@ -148,7 +148,8 @@ def test_a_rows_menu_gets_the_other_power_buttons_when_first_opened(
     web, db, build = (server_row(page, name) for name in ("web-01", "db-01", "cp-build"))
     expect(web.locator(".menu-items button")).to_have_count(0)
 
-    web.get_by_test_id("power-menu").click()  # on: "Power on" waits, "Reset" is there
+    web.get_by_test_id("power-menu").focus()  # from the keyboard
+    page.keyboard.press("Enter")  # on: "Power on" waits, "Reset" is there
     items = web.locator(".menu-items")
     expect(items.get_by_role("button")).to_have_text(["Power on", "Reset"])
     expect(items.get_by_test_id("power-on")).to_be_disabled()
