@@ -510,21 +510,39 @@ def gather(
     lands in the cache for the follow-up request. `refresh` names the lists to ask for even
     when fresh.
     """
+    return start_gathering(
+        wanted, refresh=refresh, stale_ok=stale_ok, timeout=timeout, stragglers=stragglers
+    ).everything()
+
+
+def start_gathering(
+    wanted: Iterable[tuple[CloudAccount, str]],
+    *,
+    refresh: Iterable[str] = (),
+    stale_ok: bool = False,
+    timeout: float | None = None,
+    stragglers: float | None = None,
+) -> Gathering:
+    """`gather`, with the calls started and the results taken account by account as they are
+    ready (`Gathering.of`): a streamed page sends each account's section once its lists are in."""
     again = set(refresh)
-    results: dict[tuple[Any, str], Fetched] = {}
+    known: dict[tuple[Any, str], Fetched] = {}
     by_account: dict[Any, tuple[CloudAccount, list[str]]] = {}
     for account, name in wanted:
         # What the cache can answer is answered here: a warm page hands nothing to the pool.
         if name not in again:
-            known = _known(_keys(account, name), stale_ok=stale_ok)
-            if known is not None:
-                results[account.pk, name] = known
+            hit = _known(_keys(account, name), stale_ok=stale_ok)
+            if hit is not None:
+                known[account.pk, name] = hit
                 continue
         by_account.setdefault(account.pk, (account, []))[1].append(name)
     chains = []
     for account, names in by_account.values():
         limit = _per_account_limit(len(names))
         chains += [(account, names[start::limit]) for start in range(min(limit, len(names)))]
+    gathering = Gathering(known, timeout=timeout, stragglers=stragglers)
+    if not chains:
+        return gathering
 
     def read(account, names):
         return {
@@ -541,47 +559,79 @@ def gather(
             # A pool thread is no request: nothing else would close a connection it opened.
             connections.close_all()
 
-    if not chains:
-        return results
     # Without a deadline this thread runs one chain itself: one hand-over fewer.
     inline = chains[0] if timeout is None else None
-    pooled = chains[1:] if inline else chains
-    futures = {
-        _executor().submit(run, account, names): (account, names) for account, names in pooled
-    }
+    for account, names in chains[1:] if inline else chains:
+        gathering.add(account, names, _executor().submit(run, account, names))
     if inline:
-        results.update(read(*inline))
-    done = _wait(futures, timeout, stragglers)
-    for future, (account, names) in futures.items():
-        if future in done:
+        known.update(read(*inline))
+    return gathering
+
+
+class Gathering:
+    """Lists on their way from the provider, taken account by account.
+
+    Waiting follows one rule for the whole page: at most `timeout` seconds from the start, and,
+    once the first chain has finished, only while another finishes at least every `stragglers`
+    seconds. On a busy machine accounts finish one after another, each a little later; an
+    account whose provider is slow leaves a gap, and is then shown as `pending`.
+    """
+
+    def __init__(self, known: dict, *, timeout: float | None, stragglers: float | None):
+        self.results = known
+        self._futures: dict[Any, list] = {}
+        self._deadline = None if timeout is None else time.monotonic() + timeout
+        self._stragglers = stragglers
+        self._last_finished: float | None = None
+
+    def add(self, account: CloudAccount, names: list[str], future) -> None:
+        self._futures.setdefault(account.pk, []).append((account, names, future))
+        future.add_done_callback(self._finished)
+
+    def _finished(self, _future) -> None:
+        self._last_finished = time.monotonic()
+
+    def _limit(self) -> float | None:
+        limit = self._deadline
+        if self._stragglers is not None and self._last_finished is not None:
+            gap_ends = self._last_finished + self._stragglers
+            limit = gap_ends if limit is None else min(limit, gap_ends)
+        return limit
+
+    def _wait(self, futures: list) -> None:
+        while running := [future for future in futures if not future.done()]:
+            limit = self._limit()
+            left = None if limit is None else limit - time.monotonic()
+            if left is not None and left <= 0:
+                return
+            wait_for_futures(running, timeout=left, return_when=FIRST_COMPLETED)
+
+    def of(self, account: CloudAccount) -> dict[tuple[Any, str], Fetched]:
+        """The account's lists, once they are in or the waiting rule gives up on them."""
+        chains = self._futures.pop(account.pk, [])
+        self._wait([future for _, _, future in chains])
+        for _, names, future in chains:
+            self._collect(account, names, future)
+        return {key: value for key, value in self.results.items() if key[0] == account.pk}
+
+    def everything(self) -> dict[tuple[Any, str], Fetched]:
+        chains = [chain for each in self._futures.values() for chain in each]
+        self._futures = {}
+        self._wait([future for _, _, future in chains])
+        for account, names, future in chains:
+            self._collect(account, names, future)
+        return self.results
+
+    def _collect(self, account: CloudAccount, names: list[str], future) -> None:
+        if future.done():
             fetched, writes = future.result()
-            results.update(fetched)
+            self.results.update(fetched)
             for record, args in writes:
                 record(*args)
         else:
             # Its "last contact" goes unrecorded this once; its copy still lands in the cache.
             for name in names:
-                results[account.pk, name] = _meanwhile(_keys(account, name))
-    return results
-
-
-def _wait(futures, timeout: float | None, stragglers: float | None) -> set:
-    """The futures done in time: all of them within `timeout`, but with `stragglers`, only until
-    that long passes without one finishing (once the first has). On a busy machine accounts finish
-    one after another, each a little later; an account whose provider is slow leaves a gap."""
-    if stragglers is None or not futures:
-        return wait_for_futures(futures, timeout=timeout).done
-    deadline = None if timeout is None else time.monotonic() + timeout
-    done, rest = wait_for_futures(futures, timeout=timeout, return_when=FIRST_COMPLETED)
-    while rest and done:
-        left = stragglers if deadline is None else min(stragglers, deadline - time.monotonic())
-        if left <= 0:
-            break
-        more, rest = wait_for_futures(rest, timeout=left, return_when=FIRST_COMPLETED)
-        if not more:
-            break
-        done |= more
-    return done
+                self.results[account.pk, name] = _meanwhile(_keys(account, name))
 
 
 class StillLoading(CacError):

@@ -11,9 +11,10 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from servers import permissions, provider_limit, selectors
+from servers import crypto, permissions, provider_limit, selectors
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
+from servers.streaming import stream_page
 from servers.views.common import is_retry
 
 RECENT_ACTIVITY = 10
@@ -33,8 +34,8 @@ SECTION_LISTS = ("tasks", "servers")
 MAX_FOLLOW_UP_ACCOUNTS = 200
 
 
-def _sections(request, accounts, *, page: bool) -> list[dict]:
-    """Every account's section, its two lists fetched for all accounts at once (one round trip).
+def _gathering(request, accounts, *, page: bool) -> selectors.Gathering:
+    """Every account's two lists, asked for all accounts at once (one round trip).
 
     A page (`page`) shows an expired copy at once and leaves the fresh one to a follow-up
     request; an htmx section asks the provider itself when its copy has expired.
@@ -51,20 +52,26 @@ def _sections(request, accounts, *, page: bool) -> list[dict]:
             except provider_limit.TooManyCalls as error:
                 held[account.pk, "servers"] = selectors.held_back(account, "servers", error)
         wanted = [(account, name) for account, name in wanted if (account.pk, name) not in held]
-    results = selectors.gather(
+    gathering = selectors.start_gathering(
         wanted,
         refresh=("servers",) if is_retry(request) else (),
         stale_ok=page,
         timeout=SECTION_WAIT_SECONDS if page else None,
         stragglers=STRAGGLER_SECONDS if page else None,
     )
-    results.update(held)
-    return [
-        _servers_context(
-            request, account, results[account.pk, "tasks"], results[account.pk, "servers"]
-        )
-        for account in accounts
-    ]
+    gathering.results.update(held)
+    return gathering
+
+
+def _section(request, account, results) -> dict:
+    return _servers_context(
+        request, account, results[account.pk, "tasks"], results[account.pk, "servers"]
+    )
+
+
+def _sections(request, accounts, *, page: bool) -> list[dict]:
+    results = _gathering(request, accounts, page=page).everything()
+    return [_section(request, account, results) for account in accounts]
 
 
 def _render_sections(request, sections: list[dict]) -> list[dict]:
@@ -76,22 +83,47 @@ def _render_sections(request, sections: list[dict]) -> list[dict]:
 @signin_required
 def home(request):
     accounts = selectors.accounts_with_roles(request.user)
-    # The page waits for the data (about one round trip to the provider, all accounts at once),
-    # so it needs no JavaScript; copies that expired are shown at once and refreshed by one
-    # follow-up request for all of them.
-    sections = _sections(request, accounts, page=True)
-    for section in sections:
-        section["batched"] = section["refreshing"] and not section["pending"]
-    _render_sections(request, sections)
-    follow_up = [section["account"].pk for section in sections if section["batched"]]
-    return render(
+    if not accounts:
+        return render(request, "servers/home.html", {"accounts": accounts})
+    # Every account's lists are asked for at once; the page is sent at once and each account's
+    # section follows as soon as its lists are in, in the page's order (servers/streaming.py).
+    # Expired copies are shown at once and refreshed by one follow-up request for all of them.
+    gathering = _gathering(request, accounts, page=True)
+    expired: list = []
+
+    def sections():
+        for account in accounts:
+            yield _account_block(request, account, gathering, expired)
+
+    def follow_up():
+        if expired:
+            query = urlencode([("account", pk) for pk in expired])
+            yield render_to_string("servers/_follow_up.html", {"follow_up": query}, request)
+
+    return stream_page(
         request,
         "servers/home.html",
-        {
-            "accounts": accounts,
-            "sections": sections,
-            "follow_up": urlencode([("account", pk) for pk in follow_up]),
-        },
+        {"accounts": accounts},
+        {"sections": sections, "follow_up": follow_up},
+    )
+
+
+def _account_block(request, account, gathering, expired: list) -> str:
+    try:
+        section = _section(request, account, gathering.of(account))
+    except (crypto.DecryptionError, crypto.EncryptionKeyError):
+        # The other accounts keep serving; this one says why it cannot be asked.
+        html = render_to_string(
+            "servers/_unreadable_credentials.html", {"unreadable": [account]}, request
+        )
+        section = {"account": account, "html": html}
+    else:
+        section["batched"] = section["refreshing"] and not section["pending"]
+        if section["batched"]:
+            expired.append(account.pk)
+        section["html"] = render_to_string("servers/_account_servers.html", section, request)
+    return render_to_string(
+        "servers/_account_block.html", {"section": section, "account": account}, request
     )
 
 

@@ -63,6 +63,18 @@ def test_every_page_of_an_unreadable_account_says_so_instead_of_a_500(owner, wro
     assert 'data-testid="unreadable-credentials"' in section.content.decode()
 
 
+def test_the_servers_page_names_the_unreadable_account_in_its_section(owner, wrong_key):
+    lost, kept = wrong_key
+    text = owner.get("/").getvalue().decode()
+    lost_block = text.split(f'id="account-{lost.pk}"')[1].split("</section>")[0]
+    kept_block = text.split(f'id="account-{kept.pk}"')[1].split("</section>")[0]
+    assert 'data-testid="unreadable-credentials"' in lost_block
+    assert "CATCPANEL_FERNET_KEYS" in lost_block
+    # The other account is asked for as usual (its provider is unreachable here).
+    assert 'data-testid="unreadable-credentials"' not in kept_block
+    assert 'data-testid="account-error"' in kept_block
+
+
 def test_the_rest_of_the_panel_keeps_serving(owner, wrong_key):
     _, kept = wrong_key
     assert owner.get("/accounts/").status_code == 200

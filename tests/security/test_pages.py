@@ -69,7 +69,9 @@ def test_no_page_has_inline_script_or_style(cast, role):
                 if "html" not in response.headers.get("Content-Type", ""):
                     continue
                 rendered += 1
-                problems += [f"{url}: {problem}" for problem in inline_code(response.text)]
+                problems += [
+                    f"{url}: {problem}" for problem in inline_code(response.getvalue().decode())
+                ]
     assert rendered > 30
     assert problems == []
 
@@ -116,6 +118,8 @@ def test_the_admin_works_under_the_same_policy(cast, django_user_model):
         problems += headers_problems(url, response)
         if response.status_code == 200 and "html" in response.headers.get("Content-Type", ""):
             rendered += 1
-            problems += [f"{url}: {problem}" for problem in inline_code(response.text)]
+            problems += [
+                f"{url}: {problem}" for problem in inline_code(response.getvalue().decode())
+            ]
     assert rendered > 15
     assert problems == []

@@ -23,7 +23,7 @@ def test_the_security_page_is_in_the_nav_and_offers_an_authenticator_app(user):
     client = Client()
     client.force_login(user)
     home = client.get("/accounts/")
-    assert b'href="/auth/2fa/"' in home.content
+    assert b'href="/auth/2fa/"' in home.getvalue()
     page = client.get("/auth/2fa/")
     assert page.status_code == 200
     assert b'href="/auth/2fa/totp/activate/"' in page.content

@@ -136,7 +136,7 @@ def test_changing_credentials_drops_what_was_cached_under_the_old_ones(
 def test_accounts_list_shows_only_my_accounts(owner, outsider, cac_account):
     assert b"Demo" in owner.get("/accounts/").content
     assert b"Demo" not in outsider.get("/accounts/").content
-    assert b"Demo" not in outsider.get("/").content
+    assert b"Demo" not in outsider.get("/").getvalue()
 
 
 # --- issue 12: the key goes only where someone who knows it sent it; issue 14: first run ----------

@@ -148,7 +148,7 @@ def test_a_viewer_gets_no_checkbox(cac_account, django_user_model):
     home = client.get("/")
 
     assert 'class="row-select"' not in section.content.decode()
-    assert 'id="bulk-form"' not in home.content.decode()
+    assert 'id="bulk-form"' not in home.getvalue().decode()
 
 
 def test_no_more_calls_at_once_than_the_accounts_concurrency(

@@ -103,7 +103,7 @@ def test_a_new_person_creates_a_user_through_the_link(owner, account):
     assert newbie.email == "new@example.com" and newbie.check_password(good["password1"])
     assert Membership.objects.get(account=account, user=newbie).role == "operator"
     # Signed in as the new user, who sees the account.
-    assert "Team" in stranger.get("/").content.decode()
+    assert "Team" in stranger.get("/").getvalue().decode()
     assert Client().post(path, {**good, "username": "second"}).status_code == 404
 
 

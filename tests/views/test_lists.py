@@ -23,7 +23,7 @@ def finish_every_task(customer):
 
 
 def test_home_has_a_filter_box_and_every_accounts_servers_in_the_page(owner, cac_account):
-    text = owner.get("/").content.decode()
+    text = owner.get("/").getvalue().decode()
     assert 'id="server-filter"' in text
     # One request: the page waits for the lists (no JavaScript needed), and nothing is left to
     # load lazily.
@@ -31,6 +31,22 @@ def test_home_has_a_filter_box_and_every_accounts_servers_in_the_page(owner, cac
     assert "Loading…" not in text and 'hx-trigger="load' not in text
     # The section still refreshes itself after an action.
     assert f'hx-get="/accounts/{cac_account.pk}/servers/"' in text
+
+
+def test_home_is_streamed_with_its_csrf_cookie_and_no_placeholder_left(client, user, cac_account):
+    from django.http import StreamingHttpResponse
+
+    client.force_login(user)
+    response = client.get("/")
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["X-Accel-Buffering"] == "no"
+    # The sections' power forms need the cookie, and the headers left before they were made.
+    assert response.cookies["csrftoken"].value
+    text = response.getvalue().decode()
+    assert "<!--part-" not in text
+    assert text.count('data-testid="server-row"') == 8
+    assert text.index('id="account-blocks"') < text.index('data-testid="account-section"')
+    assert text.rstrip().endswith("</html>")
 
 
 def test_account_section_lists_servers_with_status_usage_and_no_passwords(
@@ -314,10 +330,10 @@ def expire_section(account):
 def test_home_shows_expired_copies_at_once_and_one_follow_up_fetches_them(
     owner, cac_account, sandbox_calls
 ):
-    owner.get("/")
+    owner.get("/").getvalue()
     expire_section(cac_account)
     sandbox_calls.clear()
-    text = owner.get("/").content.decode()
+    text = owner.get("/").getvalue().decode()
     assert text.count('data-testid="server-row"') == 8
     assert "getting the latest…" in text
     assert sandbox_calls.paths == []  # shown from the last good copy, without waiting

@@ -52,12 +52,12 @@ def test_a_username_gets_an_invitation_they_accept_after_signing_in(owner, accou
     assert log.parameters["invitee"] == "bob" and log.parameters["role"] == "operator"
     bob = signed_in(people["bob"])
     assert bob.get(reverse("account_servers", args=[account.pk])).status_code == 404
-    home = bob.get("/").content.decode()
+    home = bob.get("/").getvalue().decode()
     assert 'data-testid="my-invitation" data-account-name="Team"' in home
     # Nobody else sees it, nor can accept it.
     invitation = Invitation.objects.get()
     carol = signed_in(people["carol"])
-    assert 'data-testid="my-invitation"' not in carol.get("/").content.decode()
+    assert 'data-testid="my-invitation"' not in carol.get("/").getvalue().decode()
     carol.post(reverse("invitation_accept", args=[invitation.pk]))
     assert not Membership.objects.filter(user=people["carol"]).exists()
 
@@ -67,10 +67,10 @@ def test_a_username_gets_an_invitation_they_accept_after_signing_in(owner, accou
     [log] = logged(account, "invitation_accepted")
     assert log.user_name == "bob" and log.parameters["role"] == "operator"
     assert "Team" in bob.get("/accounts/").content.decode()
-    assert 'data-testid="my-invitation"' not in bob.get("/").content.decode()
+    assert 'data-testid="my-invitation"' not in bob.get("/").getvalue().decode()
     # Once: a second accept changes nothing and says why.
     again = bob.post(reverse("invitation_accept", args=[invitation.pk]), follow=True)
-    assert "already used" in again.content.decode()
+    assert "already used" in again.getvalue().decode()
     assert len(logged(account, "invitation_accepted")) == 1
 
 

@@ -183,7 +183,7 @@ def test_one_failing_account_does_not_break_another(
     broken.set_credentials(login="nobody@example.com", api_key="1" * 40)
     broken.save()
 
-    home = owner.get("/").content.decode()
+    home = owner.get("/").getvalue().decode()
     # The home page asks for both accounts' lists at once and shows each section as it came.
     assert home.count('data-testid="account-section"') == 2
     broken_part, good_part = home.split('data-account-name="Demo"', 1)
