@@ -606,6 +606,15 @@ class Gathering:
                 return
             wait_for_futures(running, timeout=left, return_when=FIRST_COMPLETED)
 
+    def ready(self, account: CloudAccount) -> bool:
+        """Whether `of(account)` would answer without waiting."""
+        chains = self._futures.get(account.pk, [])
+        return all(future.done() for _, _, future in chains) or self._gave_up()
+
+    def _gave_up(self) -> bool:
+        limit = self._limit()
+        return limit is not None and limit <= time.monotonic()
+
     def of(self, account: CloudAccount) -> dict[tuple[Any, str], Fetched]:
         """The account's lists, once they are in or the waiting rule gives up on them."""
         chains = self._futures.pop(account.pk, [])

@@ -5,6 +5,11 @@ The browser shows what it has while the rest is on its way, without any script: 
 in the order they stand in, so nothing has to be moved into place, and the page works without
 JavaScript. A part that fails is replaced by a short message and logged; the parts after it
 still come.
+
+What is ready goes out together: a part yields `FLUSH` just before it waits, and only then is
+what came before it sent. A page whose parts are all ready at once (its lists cached) is one
+write, as an ordinary response is; a browser given the page in many small pieces lays it out
+again after each.
 """
 
 from __future__ import annotations
@@ -20,6 +25,9 @@ from django.utils.safestring import mark_safe
 
 logger = logging.getLogger(__name__)
 
+# Yielded by a part just before it waits: what is ready so far is sent.
+FLUSH = object()
+
 FAILED_PART = (
     '<p class="alert alert-error" role="alert" data-testid="part-failed">'
     "This part of the page could not be shown. Reload the page to try again.</p>"
@@ -33,8 +41,8 @@ def stream_page(
     parts: dict[str, Callable[[], Iterable[str]]],
 ) -> StreamingHttpResponse:
     """Render `template_name` with a placeholder for each of `parts` (the template puts
-    `{{ parts.NAME }}` where that part goes), send the frame up to the first placeholder at once,
-    then each part's pieces as its callable yields them.
+    `{{ parts.NAME }}` where that part goes), and send it with each part's pieces in place: what
+    is ready goes out whenever a part is about to wait (it yields `FLUSH`).
 
     The frame is rendered here, before the response starts: its errors are the view's, and the
     session, messages and CSRF cookie it uses reach the response's headers.
@@ -59,16 +67,23 @@ def stream_page(
 def _pieces(
     frame: str, marks: dict[str, str], parts: dict[str, Callable[[], Iterable[str]]]
 ) -> Iterator[str]:
+    ready: list[str] = []
     rest = frame
     for name, mark in sorted(marks.items(), key=lambda item: frame.find(item[1])):
         before, found, rest = rest.partition(mark)
-        yield before
-        if found:
-            yield from _part(name, parts[name])
-    yield rest
+        ready.append(before)
+        if not found:
+            continue
+        for piece in _part(name, parts[name]):
+            if piece is not FLUSH:
+                ready.append(piece)
+            elif any(ready):
+                yield "".join(ready)
+                ready = []
+    yield "".join([*ready, rest])
 
 
-def _part(name: str, make: Callable[[], Iterable[str]]) -> Iterator[str]:
+def _part(name: str, make: Callable[[], Iterable[str]]) -> Iterator[str | object]:
     try:
         yield from make()
     except Exception:

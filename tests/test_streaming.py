@@ -6,26 +6,40 @@ import logging
 from servers import streaming
 
 
-def test_the_frame_goes_out_before_any_part_is_made():
+def part(name, made, *, waits=False):
+    def make():
+        if waits:
+            yield streaming.FLUSH
+        made.append(name)
+        yield f"[{name}]"
+
+    return make
+
+
+def test_what_is_ready_goes_out_before_a_part_waits():
     made = []
-
-    def part(name):
-        def make():
-            made.append(name)
-            yield f"[{name}]"
-
-        return make
-
-    marks = {"first": "<!--a-->", "second": "<!--b-->"}
     pieces = streaming._pieces(
         "<head>…<!--a-->…<!--b--><footer>",
-        marks,
-        {"second": part("second"), "first": part("first")},
+        {"first": "<!--a-->", "second": "<!--b-->"},
+        {"second": part("second", made, waits=True), "first": part("first", made, waits=True)},
     )
     assert next(pieces) == "<head>…"
     assert made == []  # the browser has the head while the provider is still asked
-    assert "".join(pieces) == "[first]…[second]<footer>"
-    assert made == ["first", "second"]  # in the document's order, whatever the dict's
+    assert next(pieces) == "[first]…"
+    assert made == ["first"]  # in the document's order, whatever the dict's
+    assert list(pieces) == ["[second]<footer>"]
+
+
+def test_a_page_whose_parts_are_ready_is_one_piece():
+    made = []
+    pieces = list(
+        streaming._pieces(
+            "<head><!--a-->|<!--b--><footer>",
+            {"a": "<!--a-->", "b": "<!--b-->"},
+            {"a": part("a", made), "b": part("b", made)},
+        )
+    )
+    assert pieces == ["<head>[a]|[b]<footer>"]
 
 
 def test_a_failing_part_says_so_in_its_place_and_the_rest_still_comes(caplog):

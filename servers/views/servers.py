@@ -11,10 +11,9 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
-from servers import crypto, permissions, provider_limit, selectors
+from servers import crypto, permissions, provider_limit, selectors, streaming
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
-from servers.streaming import stream_page
 from servers.views.common import is_retry
 
 RECENT_ACTIVITY = 10
@@ -93,6 +92,8 @@ def home(request):
 
     def sections():
         for account in accounts:
+            if not gathering.ready(account):
+                yield streaming.FLUSH  # what is above goes to the browser while this one comes
             yield _account_block(request, account, gathering, expired)
 
     def follow_up():
@@ -100,7 +101,7 @@ def home(request):
             query = urlencode([("account", pk) for pk in expired])
             yield render_to_string("servers/_follow_up.html", {"follow_up": query}, request)
 
-    return stream_page(
+    return streaming.stream_page(
         request,
         "servers/home.html",
         {"accounts": accounts},

@@ -49,6 +49,19 @@ def test_home_is_streamed_with_its_csrf_cookie_and_no_placeholder_left(client, u
     assert text.rstrip().endswith("</html>")
 
 
+def test_a_cold_page_sends_its_frame_while_the_provider_is_asked(
+    owner, cac_account, sandbox_customer
+):
+    sandbox_customer.latency_ms = 1000  # each call stays in flight for a second
+    sandbox_customer.save()
+    pieces = iter(owner.get("/").streaming_content)
+    frame = next(pieces).decode()
+    assert "<h1>Servers</h1>" in frame and 'id="account-blocks"' in frame
+    assert 'data-testid="server-row"' not in frame
+    rest = b"".join(pieces).decode()
+    assert rest.count('data-testid="server-row"') == 8
+
+
 def test_account_section_lists_servers_with_status_usage_and_no_passwords(
     owner, cac_account, sandbox_customer
 ):
