@@ -83,6 +83,16 @@ def _pieces(
     yield "".join([*ready, rest])
 
 
+def piece(make: Callable[[], str], what: str) -> str:
+    """`make()`, or, if it fails, the short message in its place (logged): one account's section
+    that fails leaves the sections after it to come."""
+    try:
+        return make()
+    except Exception:
+        logger.exception("Streamed %s failed", what)
+        return FAILED_PART
+
+
 def _part(name: str, make: Callable[[], Iterable[str]]) -> Iterator[str | object]:
     try:
         yield from make()

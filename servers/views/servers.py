@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from urllib.parse import urlencode
 
 from csp.decorators import csp_update
@@ -94,7 +95,10 @@ def home(request):
         for account in accounts:
             if not gathering.ready(account):
                 yield streaming.FLUSH  # what is above goes to the browser while this one comes
-            yield _account_block(request, account, gathering, expired)
+            yield streaming.piece(
+                partial(_account_block, request, account, gathering, expired),
+                f"section of account {account.pk}",
+            )
 
     def follow_up():
         if expired:

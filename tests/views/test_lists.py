@@ -62,6 +62,31 @@ def test_a_cold_page_sends_its_frame_while_the_provider_is_asked(
     assert rest.count('data-testid="server-row"') == 8
 
 
+def test_a_section_that_fails_says_so_and_the_sections_after_it_still_come(
+    owner, user, cac_account, sandbox_api_url, sandbox_customer, monkeypatch, caplog
+):
+    from servers.models import CloudAccount
+    from servers.views import servers as views
+
+    second = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
+    second.set_credentials(login=sandbox_customer.login, api_key=sandbox_customer.api_key)
+    second.save()
+    section = views._section
+
+    def broken_for_the_first(request, account, results):
+        if account.pk == cac_account.pk:
+            raise RuntimeError("a bug in the first section")
+        return section(request, account, results)
+
+    monkeypatch.setattr(views, "_section", broken_for_the_first)
+    text = owner.get("/").getvalue().decode()
+    assert text.count('data-testid="part-failed"') == 1
+    assert text.index('data-testid="part-failed"') < text.index(f'id="account-{second.pk}"')
+    assert text.count('data-testid="server-row"') == 8  # the second account's
+    assert text.rstrip().endswith("</html>")
+    assert "a bug in the first section" in caplog.text
+
+
 def test_account_section_lists_servers_with_status_usage_and_no_passwords(
     owner, cac_account, sandbox_customer
 ):
