@@ -74,6 +74,9 @@ def environment(data_dir: Path, port: int, cache_seconds: int) -> dict:
     env.update(
         {
             "CATCPANEL_DATA_DIR": str(data_dir),
+            # Its own static files: collectstatic into the checkout's folder would pull files from
+            # under another process serving them (a test run serves that folder in parallel).
+            "STATIC_ROOT": str(data_dir / "static"),
             "CATCPANEL_SANDBOX": "true",
             # The sandboxes the accounts ask (the panel's own, and one on another port).
             "CATCPANEL_API_HOSTS": "127.0.0.1",
