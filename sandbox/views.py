@@ -15,7 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from sandbox import services, shapes
-from sandbox.gate import Admitted, admit
+from sandbox.gate import Admitted, admit, answer_after_latency
 
 
 def endpoint(method: str):
@@ -24,6 +24,7 @@ def endpoint(method: str):
     def decorate(handler):
         @csrf_exempt
         @never_cache
+        @answer_after_latency
         @wraps(handler)
         def view(request):
             admitted = admit(request, method)

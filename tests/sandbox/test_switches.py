@@ -183,6 +183,30 @@ def test_latency_delays_the_answer(api, sandbox_customer):
     assert time.monotonic() - started >= 0.3
 
 
+def test_the_latency_includes_the_sandboxs_own_work(api, sandbox_customer, monkeypatch):
+    """The provider worked on its own host, within its round trip: the answer leaves the latency
+    after the call came in, not the latency plus the sandbox's time (which would charge the
+    panel's machine for the provider's work)."""
+    from sandbox import services
+
+    list_servers = services.list_servers
+
+    def slow_list_servers(customer):
+        time.sleep(0.4)
+        return list_servers(customer)
+
+    monkeypatch.setattr(services, "list_servers", slow_list_servers)
+    switch(sandbox_customer, latency_ms=500)
+
+    started = time.monotonic()
+    response = api("listservers.php")
+    took = time.monotonic() - started
+
+    assert response.status_code == 200
+    # 0.5 s, not 0.9 s: the 0.4 s of work happened within the latency.
+    assert 0.5 <= took < 0.8
+
+
 def test_simulated_failures_are_not_logged_as_server_errors(api, sandbox_customer, caplog):
     switch(sandbox_customer, fail_rate=1.0, fail_status=500)
 
