@@ -310,8 +310,13 @@ def _fetch(
     keys = _keys(account, name)
     if not refresh and (known := _known(keys, stale_ok=stale_ok)) is not None:
         return known
-    # Single flight: one request (thread, worker or replica) asks the provider; the others answer
-    # at once with what is known instead of spending the account's rate limit.
+    return _ask(account, keys, load, refresh=refresh)
+
+
+def _ask(account: CloudAccount, keys: _ListKeys, load: Callable[[Any], T], *, refresh: bool):
+    """One call to the provider for the list, unless another request is making it (single
+    flight: the others answer at once with what is known instead of spending the account's rate
+    limit) or has just stored its answer. The caller found no copy it could show."""
     token = uuid.uuid4().hex
     if not shared_lock.acquire(keys.lock, token, LOCK_SECONDS):
         return _meanwhile(keys)
@@ -403,51 +408,50 @@ def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
     return Fetched(data=data, fetched_at=now)
 
 
+def _load_templates(client) -> list:
+    return sorted(client.list_templates(), key=lambda template: template.name.lower())
+
+
+def _load_tasks(client) -> list:
+    tasks = list(client.list_tasks())
+    # Pending first, then newest first.
+    tasks.sort(key=lambda task: task.started_at.timestamp() if task.started_at else 0.0)
+    tasks.reverse()
+    tasks.sort(key=lambda task: not task.is_pending)
+    return tasks
+
+
+# How each list is read from the provider.
+LOADERS: dict[str, Callable[[Any], Any]] = {
+    "servers": lambda client: client.list_servers(),
+    "templates": _load_templates,
+    "tasks": _load_tasks,
+    "resources": lambda client: client.resources(),
+}
+
+
 def servers_for(
     account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
 ) -> Fetched[list]:
-    return _fetch(
-        account, "servers", lambda client: client.list_servers(), refresh=refresh, stale_ok=stale_ok
-    )
+    return _fetch(account, "servers", LOADERS["servers"], refresh=refresh, stale_ok=stale_ok)
 
 
 def templates_for(
     account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
 ) -> Fetched[list]:
-    def load(client):
-        return sorted(client.list_templates(), key=lambda template: template.name.lower())
-
-    return _fetch(account, "templates", load, refresh=refresh, stale_ok=stale_ok)
+    return _fetch(account, "templates", LOADERS["templates"], refresh=refresh, stale_ok=stale_ok)
 
 
 def tasks_for(
     account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
 ) -> Fetched[list]:
-    def load(client):
-        tasks = list(client.list_tasks())
-        # Pending first, then newest first.
-        tasks.sort(key=lambda task: task.started_at.timestamp() if task.started_at else 0.0)
-        tasks.reverse()
-        tasks.sort(key=lambda task: not task.is_pending)
-        return tasks
-
-    return _fetch(account, "tasks", load, refresh=refresh, stale_ok=stale_ok)
+    return _fetch(account, "tasks", LOADERS["tasks"], refresh=refresh, stale_ok=stale_ok)
 
 
 def resources_for(
     account: CloudAccount, *, refresh: bool = False, stale_ok: bool = False
 ) -> Fetched:
-    return _fetch(
-        account, "resources", lambda client: client.resources(), refresh=refresh, stale_ok=stale_ok
-    )
-
-
-READERS: dict[str, Callable[..., Fetched]] = {
-    "servers": servers_for,
-    "templates": templates_for,
-    "tasks": tasks_for,
-    "resources": resources_for,
-}
+    return _fetch(account, "resources", LOADERS["resources"], refresh=refresh, stale_ok=stale_ok)
 
 
 def fetch_servers(account: CloudAccount) -> Fetched[list]:
@@ -527,33 +531,40 @@ def start_gathering(
     ready (`Gathering.of`): a streamed page sends each account's section once its lists are in."""
     again = set(refresh)
     known: dict[tuple[Any, str], Fetched] = {}
-    by_account: dict[Any, tuple[CloudAccount, list[str]]] = {}
+    by_account: dict[Any, tuple[CloudAccount, list[_ListKeys]]] = {}
+    prefixes: dict[Any, str] = {}
     for account, name in wanted:
-        # What the cache can answer is answered here: a warm page hands nothing to the pool.
+        if account.pk not in prefixes:
+            prefixes[account.pk] = _prefix(account)
+        keys = _ListKeys(prefixes[account.pk], name)
+        # What the cache can answer is answered here, once: a warm page hands nothing to the
+        # pool, and the pool asks the provider without looking again.
         if name not in again:
-            hit = _known(_keys(account, name), stale_ok=stale_ok)
+            hit = _known(keys, stale_ok=stale_ok)
             if hit is not None:
                 known[account.pk, name] = hit
                 continue
-        by_account.setdefault(account.pk, (account, []))[1].append(name)
+        by_account.setdefault(account.pk, (account, []))[1].append(keys)
     chains = []
-    for account, names in by_account.values():
-        limit = _per_account_limit(len(names))
-        chains += [(account, names[start::limit]) for start in range(min(limit, len(names)))]
+    for account, lists in by_account.values():
+        limit = _per_account_limit(len(lists))
+        chains += [(account, lists[start::limit]) for start in range(min(limit, len(lists)))]
     gathering = Gathering(known, timeout=timeout, stragglers=stragglers)
     if not chains:
         return gathering
 
-    def read(account, names):
+    def read(account, lists):
         return {
-            (account.pk, name): READERS[name](account, refresh=name in again, stale_ok=stale_ok)
-            for name in names
+            (account.pk, keys.name): _ask(
+                account, keys, LOADERS[keys.name], refresh=keys.name in again
+            )
+            for keys in lists
         }
 
-    def run(account, names):
+    def run(account, lists):
         _deferred.writes = []
         try:
-            return read(account, names), _deferred.writes
+            return read(account, lists), _deferred.writes
         finally:
             del _deferred.writes
             # A pool thread is no request: nothing else would close a connection it opened.
@@ -561,8 +572,8 @@ def start_gathering(
 
     # Without a deadline this thread runs one chain itself: one hand-over fewer.
     inline = chains[0] if timeout is None else None
-    for account, names in chains[1:] if inline else chains:
-        gathering.add(account, names, _executor().submit(run, account, names))
+    for account, lists in chains[1:] if inline else chains:
+        gathering.add(account, lists, _executor().submit(run, account, lists))
     if inline:
         known.update(read(*inline))
     return gathering
@@ -584,8 +595,8 @@ class Gathering:
         self._stragglers = stragglers
         self._last_finished: float | None = None
 
-    def add(self, account: CloudAccount, names: list[str], future) -> None:
-        self._futures.setdefault(account.pk, []).append((account, names, future))
+    def add(self, account: CloudAccount, lists: list[_ListKeys], future) -> None:
+        self._futures.setdefault(account.pk, []).append((account, lists, future))
         future.add_done_callback(self._finished)
 
     def _finished(self, _future) -> None:
@@ -619,19 +630,19 @@ class Gathering:
         """The account's lists, once they are in or the waiting rule gives up on them."""
         chains = self._futures.pop(account.pk, [])
         self._wait([future for _, _, future in chains])
-        for _, names, future in chains:
-            self._collect(account, names, future)
+        for _, lists, future in chains:
+            self._collect(account, lists, future)
         return {key: value for key, value in self.results.items() if key[0] == account.pk}
 
     def everything(self) -> dict[tuple[Any, str], Fetched]:
         chains = [chain for each in self._futures.values() for chain in each]
         self._futures = {}
         self._wait([future for _, _, future in chains])
-        for account, names, future in chains:
-            self._collect(account, names, future)
+        for account, lists, future in chains:
+            self._collect(account, lists, future)
         return self.results
 
-    def _collect(self, account: CloudAccount, names: list[str], future) -> None:
+    def _collect(self, account: CloudAccount, lists: list[_ListKeys], future) -> None:
         if future.done():
             fetched, writes = future.result()
             self.results.update(fetched)
@@ -639,8 +650,8 @@ class Gathering:
                 record(*args)
         else:
             # Its "last contact" goes unrecorded this once; its copy still lands in the cache.
-            for name in names:
-                self.results[account.pk, name] = _meanwhile(_keys(account, name))
+            for keys in lists:
+                self.results[account.pk, keys.name] = _meanwhile(keys)
 
 
 class StillLoading(CacError):

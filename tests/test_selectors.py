@@ -319,6 +319,26 @@ def test_gather_asks_for_every_list_of_every_account_at_once(
     assert in_flight.most == {sandbox_customer.login: 2, "bob@sandbox.example": 2}
 
 
+def test_gather_looks_in_the_cache_once_before_it_asks(cac_account, sandbox_calls, monkeypatch):
+    """A list the page found no copy of is asked for without looking again: only the lock winner
+    reads once more (another request may have just stored its answer). With Redis, each look is
+    a round trip."""
+    reads: list[str] = []
+    get = cache.get
+
+    def counted_get(key, *args, **kwargs):
+        reads.append(key)
+        return get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", counted_get)
+    results = selectors.gather([(cac_account, "servers")])
+
+    assert results[cac_account.pk, "servers"].ok
+    assert sandbox_calls.of("listservers") == ["listservers.php"]
+    fresh = selectors._key(cac_account, "servers")
+    assert reads.count(fresh) == 2  # before the call, and after winning the lock
+
+
 def test_gather_keeps_to_the_per_account_limit(
     cac_account, sandbox_customer, user, sandbox_api_url, in_flight, settings
 ):
