@@ -340,17 +340,11 @@ def servers_on_screen(page, base: str, rows: int) -> float:
 def expire_copies(username: str) -> None:
     """The servers and tasks copies of the user's accounts are past their cache time (their last
     good copies stay), as CATCPANEL_CACHE_SECONDS after a page load."""
-    from django.core.cache import cache
-
     from servers import selectors
     from servers.models import CloudAccount
 
-    keys = [
-        selectors._key(account, name)
-        for account in CloudAccount.objects.filter(owner__username=username)
-        for name in ("servers", "tasks")
-    ]
-    cache.delete_many(keys)
+    for account in CloudAccount.objects.filter(owner__username=username):
+        selectors.expire(account, "servers", "tasks")
 
 
 def total_calls(calls_file: Path) -> int:

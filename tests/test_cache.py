@@ -154,7 +154,11 @@ def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
     acquire = shared_lock.acquire
 
     def holder_finishes_first(key, token, seconds):
-        cache.set(selectors._key(cac_account, "servers"), (stored.data, stored.fetched_at), 60)
+        cache.set(
+            selectors._key(cac_account, "servers"),
+            (stored.data, stored.fetched_at, time.time() + 60),
+            60,
+        )
         return acquire(key, token, seconds)
 
     monkeypatch.setattr(shared_lock, "acquire", holder_finishes_first)

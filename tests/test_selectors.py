@@ -176,7 +176,7 @@ def held_by_another_request(account, name="servers"):
 
 def expire(account, name="servers"):
     """The copy's cache period is over (its last good copy stays)."""
-    cache.delete(selectors._key(account, name))
+    selectors.expire(account, name)
 
 
 def test_an_expired_copy_is_shown_at_once_while_another_request_fetches(
@@ -339,6 +339,26 @@ def test_gather_looks_in_the_cache_once_before_it_asks(cac_account, sandbox_call
     assert reads.count(fresh) == 2  # before the call, and after winning the lock
 
 
+def test_a_call_stores_its_list_in_one_write(cac_account, monkeypatch):
+    """The fresh copy is the last good copy: one entry, one write a call (on a disk, each write
+    of the file cache makes a file)."""
+    writes: list[str] = []
+    set_ = cache.set
+
+    def counted_set(key, *args, **kwargs):
+        writes.append(key)
+        return set_(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", counted_set)
+    fetched = selectors.servers_for(cac_account)
+
+    assert fetched.ok and len(fetched.data) == 8
+    assert writes == [selectors._key(cac_account, "servers")]
+    selectors.expire(cac_account, "servers")
+    shown = selectors.servers_for(cac_account, stale_ok=True)
+    assert shown.expired and shown.data == fetched.data
+
+
 def test_gather_keeps_to_the_per_account_limit(
     cac_account, sandbox_customer, user, sandbox_api_url, in_flight, settings
 ):
@@ -392,8 +412,9 @@ def test_a_page_shows_an_expired_copy_only_while_it_is_recent(cac_account, sandb
     selectors.servers_for(cac_account)
     expire(cac_account)
     keys = selectors._keys(cac_account, "servers")
-    data, fetched_at = cache.get(keys.last_good)
-    cache.set(keys.last_good, (data, fetched_at - selectors.STALE_WINDOW - timedelta(seconds=1)))
+    data, fetched_at, fresh_until = cache.get(keys.copy)
+    too_old = fetched_at - selectors.STALE_WINDOW - timedelta(seconds=1)
+    cache.set(keys.copy, (data, too_old, fresh_until))
     fetched = selectors.servers_for(cac_account, stale_ok=True)
     assert fetched.ok and not fetched.expired
     assert len(sandbox_calls.of("listservers")) == 2

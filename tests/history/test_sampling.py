@@ -91,7 +91,7 @@ def test_a_round_during_a_pages_call_stores_no_old_copy_as_a_reading(cac_account
     from servers import cache as shared_lock
 
     selectors.servers_for(cac_account)
-    cache.delete(selectors._key(cac_account, "servers"))  # the copy's time is up
+    selectors.expire(cac_account, "servers")  # the copy's time is up
     # A page is asking the provider right now: the sampler is answered at once with the old copy.
     assert shared_lock.acquire(selectors._keys(cac_account, "servers").lock, "a-page", 60)
     report = sampling.run_round(at(1))

@@ -359,10 +359,8 @@ def test_a_build_still_running_answers_already_in_progress_and_keeps_the_key(
 
 
 def expire_section(account):
-    from django.core.cache import cache
 
-    for name in ("servers", "tasks"):
-        cache.delete(selectors._key(account, name))
+    selectors.expire(account, "servers", "tasks")
 
 
 def test_home_shows_expired_copies_at_once_and_one_follow_up_fetches_them(
@@ -432,14 +430,12 @@ PAGES = {
 def test_every_page_shows_its_expired_copies_at_once_and_asks_again_right_after(
     owner, cac_account, sandbox_customer, sandbox_calls, page
 ):
-    from django.core.cache import cache
 
     path, names, marker = PAGES[page]
     web = server_by_label(sandbox_customer, "web-01")
     url = f"/accounts/{cac_account.pk}/" + path.format(sid=web.sid)
     assert marker in owner.get(url).content.decode()
-    for name in names:
-        cache.delete(selectors._key(cac_account, name))
+    selectors.expire(cac_account, *names)
     sandbox_calls.clear()
     text = owner.get(url).content.decode()
     assert marker in text
