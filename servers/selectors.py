@@ -168,9 +168,9 @@ class _ListKeys:
     @property
     def copy(self) -> str:
         """The last good copy, `(data, fetched_at, fresh_until)`, kept LAST_GOOD_SECONDS and
-        fresh until `fresh_until` (a Unix time). One entry, written once a call: on a disk,
-        each write of the file cache made a file, and a second copy cost a cold page of ten
-        accounts about 50 ms. ("copy": the entries of the two-copy layout are never read.)"""
+        fresh until `fresh_until` (a Unix time). One entry, written once a call: each write of
+        the file cache makes a file, and a second copy cost a cold page of 10 or 25 accounts 29
+        to 44 ms of CPU. (A new name: entries of the old two-copy layout are never read.)"""
         return f"{self._list}:copy"
 
     @property
