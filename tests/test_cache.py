@@ -125,7 +125,7 @@ def test_a_rate_limit_backs_off_longer_than_other_failures(
     limited = selectors.servers_for(cac_account, refresh=True)
     assert isinstance(limited.error, CacRateLimited)
     made = len(sandbox_calls.of("listservers"))
-    cache.delete(selectors._key(cac_account, "servers"))  # the good copy's time is up
+    selectors.expire(cac_account, "servers")  # the good copy's time is up
     time.sleep(1.2)
     assert isinstance(selectors.servers_for(cac_account).error, CacRateLimited)
     assert len(sandbox_calls.of("listservers")) == made  # still quiet after the short back-off

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from functools import partial
 from urllib.parse import urlencode
@@ -16,6 +17,8 @@ from servers import crypto, permissions, provider_limit, selectors, streaming
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
 from servers.views.common import is_retry
+
+logger = logging.getLogger(__name__)
 
 RECENT_ACTIVITY = 10
 # The console form posts to the panel, which answers with a redirect to the provider's console
@@ -87,7 +90,9 @@ def home(request):
         return render(request, "servers/home.html", {"accounts": accounts})
     # Every account's lists are asked for at once; the page is sent at once and each account's
     # section follows as soon as its lists are in, in the page's order (servers/streaming.py).
-    # Expired copies are shown at once and refreshed by one follow-up request for all of them.
+    # Expired copies are shown at once; their fresh copies are asked for once those have gone
+    # and come at the end of the page, where app.js puts them in place (a follow-up request
+    # brings any that take longer).
     gathering = _gathering(request, accounts, page=True)
     expired: list = []
 
@@ -101,8 +106,20 @@ def home(request):
             )
 
     def follow_up():
-        if expired:
-            query = urlencode([("account", pk) for pk in expired])
+        stale = [account for account in accounts if account.pk in expired]
+        if not stale:
+            return
+        # The expired copies go to the browser first: the calls' start would delay them.
+        yield streaming.FLUSH
+        refreshing = _refresh_expired(gathering, stale)
+        later = []
+        for account in stale:
+            if (fresh := _fresh_section(request, account, gathering, refreshing)) is None:
+                later.append(account.pk)
+            else:
+                yield fresh
+        if later:
+            query = urlencode([("account", pk) for pk in later])
             yield render_to_string("servers/_follow_up.html", {"follow_up": query}, request)
 
     return streaming.stream_page(
@@ -110,6 +127,40 @@ def home(request):
         "servers/home.html",
         {"accounts": accounts},
         {"sections": sections, "follow_up": follow_up},
+    )
+
+
+def _refresh_expired(gathering, accounts) -> selectors.Gathering:
+    """The fresh copies of the lists the page shows expired, asked for now, all at once."""
+    expired = [
+        (account, name)
+        for account in accounts
+        for name in SECTION_LISTS
+        if (fetched := gathering.results.get((account.pk, name))) is not None
+        and fetched.expired
+        and not fetched.pending
+    ]
+    return selectors.start_gathering(
+        expired, timeout=SECTION_WAIT_SECONDS, stragglers=STRAGGLER_SECONDS
+    )
+
+
+def _fresh_section(request, account, gathering, refreshing) -> str | None:
+    """The account's section made from its fresh copies, in a <template> that app.js puts in
+    place of the expired one; None if they are not in yet (a follow-up request asks for them)."""
+    results = {key: value for key, value in gathering.results.items() if key[0] == account.pk}
+    try:
+        results.update(refreshing.of(account))
+        section = _section(request, account, results)
+        if section["refreshing"]:
+            return None
+        html = render_to_string("servers/_account_servers.html", section, request)
+    except Exception:
+        # The expired copy stays on screen; the follow-up request tries again.
+        logger.exception("The fresh section of account %s failed", account.pk)
+        return None
+    return render_to_string(
+        "servers/_fresh_section.html", {"account": account, "html": html}, request
     )
 
 

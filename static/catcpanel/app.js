@@ -472,6 +472,15 @@
   }
 
   // --- start and after every swap -----------------------------------------------------------------
+  // The servers page shows expired copies at once and sends the fresh sections at its end, each
+  // in a <template data-fresh-for="SLOT-ID">. This script runs once the page is parsed, before
+  // htmx sets the page up: the fresh sections are in place by the time it does.
+  document.querySelectorAll("template[data-fresh-for]").forEach(function (fresh) {
+    const slot = document.getElementById(fresh.getAttribute("data-fresh-for"));
+    if (slot) slot.replaceChildren(fresh.content);
+    fresh.remove();
+  });
+
   function refreshList() {
     document.body.classList.toggle("no-bulk", !document.getElementById("bulk-form"));
     applySort();
