@@ -27,8 +27,10 @@ browser:
 run: install
 	DEBUG=true $(BIN)/python manage.py migrate --no-input
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py seed_demo
-	@# The worker (usage history, notifications) runs beside the web server and stops with it.
-	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py run_huey & worker=$$!; \
+	@# The worker (usage history, notifications) runs beside the web server and stops with it. It
+	@# starts once the server answers: its first round asks the demo's sandbox, which it serves.
+	( $(BIN)/python scripts/wait_for_url.py http://$(HOST):$(PORT)/healthz; \
+	  DEBUG=true SITE_URL=http://$(HOST):$(PORT) exec $(BIN)/python manage.py run_huey ) & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

@@ -136,3 +136,69 @@ def test_the_dev_server_prints_each_line_once_and_no_key(dev_server):
     assert sum('"GET /no-such-page/ HTTP/1.1" 404' in line for line in lines) == 1, text
     assert sum("listservers.php?key=[redacted]" in line for line in lines) == 2, text
     assert demo["sandbox_key"] not in text
+
+
+def sign_in(site: str, username: str, password: str):
+    import re
+
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # the dev server on this machine, whatever http_proxy says
+    form = session.get(f"{site}/auth/login/", timeout=10).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    session.post(
+        f"{site}/auth/login/",
+        data={"csrfmiddlewaretoken": token, "login": username, "password": password},
+        headers={"Referer": f"{site}/auth/login/"},
+        timeout=10,
+    )
+    return session
+
+
+def test_make_run_shows_the_demos_servers_on_the_first_page(tmp_path):
+    """`make run` as the README says, and the demo's servers page opened as soon as it answers.
+
+    The worker's first round asked the demo's sandbox before the dev server listened: the refused
+    call's back-off showed "No answer from 127.0.0.1" on the page for 10 s. The worker now starts
+    once the server answers; while its round runs, the page says "Loading…" and asks again."""
+    import signal
+
+    port = free_port()
+    site = f"http://127.0.0.1:{port}"
+    log = tmp_path / "make.log"
+    with log.open("w") as output:
+        make = subprocess.Popen(
+            ["make", "run", f"PORT={port}"],
+            cwd=ROOT,
+            env=bare_environment(tmp_path),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if fetch(f"{site}/healthz") == 200:
+                    break
+            except OSError:
+                pass
+            assert make.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        session = sign_in(site, "demo", (tmp_path / "demo_password").read_text().strip())
+        page = session.get(f"{site}/", timeout=30).text
+        seen = [page]
+        account = page.split('hx-get="/accounts/')[1].split("/")[0]
+        # As htmx does while the section says "Loading…": ask again half a second later.
+        while 'data-testid="server-row"' not in seen[-1] and len(seen) < 20:
+            time.sleep(0.5)
+            section = session.get(
+                f"{site}/accounts/{account}/servers/?poll=1", headers={"HX-Request": "true"}
+            )
+            seen.append(section.text)
+        assert not [text for text in seen if 'data-testid="account-error"' in text], log.read_text()
+        assert seen[-1].count('data-testid="server-row"') == 8
+    finally:
+        os.killpg(make.pid, signal.SIGTERM)
+        make.wait(timeout=30)
