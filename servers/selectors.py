@@ -311,9 +311,15 @@ def _fresh_seconds(keys: _ListKeys, data) -> int:
 
 
 def _shorten_servers_copy(keys: _ListKeys, seconds: int) -> None:
-    """Tasks and servers are fetched at the same time: a servers copy stored a moment before
-    the tasks copy that shows fresh work must not outlive the busy period either."""
-    if keys.name == "tasks" and seconds < settings.CATCPANEL_CACHE_SECONDS:
+    """Tasks and servers are fetched at the same time, and each chose its copy's time before the
+    other was stored. Each looks again once its own copy is stored, and whichever is stored last
+    sees the other: a servers copy made while fresh work is pending never outlives the busy
+    period, whichever of the two answers came first."""
+    if keys.name == "servers":
+        seconds = _fresh_seconds(keys, None)
+    elif keys.name != "tasks":
+        return
+    if seconds < settings.CATCPANEL_CACHE_SECONDS:
         servers = keys.of("servers").copy
         copy = cache.get(servers)
         if copy is not None and copy[2] > (until := time.time() + seconds):

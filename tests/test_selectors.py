@@ -359,6 +359,36 @@ def test_a_call_stores_its_list_in_one_write(cac_account, monkeypatch):
     assert shown.expired and shown.data == fetched.data
 
 
+def test_a_servers_copy_stored_after_busy_tasks_is_kept_only_for_the_busy_period(
+    cac_account, sandbox_customer, user, monkeypatch
+):
+    """The race of two lists fetched at once: the servers copy chose its 30 s before the tasks
+    copy (fresh work pending) was stored, and the tasks copy found no servers copy to shorten.
+    The servers copy looks at the tasks copy again once stored."""
+    from servers import services
+
+    sandbox_customer.task_seconds = 600
+    sandbox_customer.save()
+    web = next(
+        server for server in selectors.servers_for(cac_account).data if server.name == "web-01"
+    )
+    services.power(cac_account, user, web, "poweroff")  # a task pending from now on
+    servers_copy = selectors._key(cac_account, "servers")
+    set_ = cache.set
+    tasks = []
+
+    def tasks_stored_first(key, *args, **kwargs):
+        if key == servers_copy and not tasks:
+            tasks.append(selectors.tasks_for(cac_account))  # finds no fresh servers copy
+        return set_(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "set", tasks_stored_first)
+    assert selectors.servers_for(cac_account).ok
+    assert tasks[0].ok and any(task.is_pending for task in tasks[0].data)
+    _, _, fresh_until = cache.get(servers_copy)
+    assert fresh_until <= time.time() + selectors.BUSY_CACHE_SECONDS
+
+
 def test_gather_keeps_to_the_per_account_limit(
     cac_account, sandbox_customer, user, sandbox_api_url, in_flight, settings
 ):
