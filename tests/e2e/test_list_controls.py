@@ -205,6 +205,7 @@ def test_copy_buttons_copy_the_ip_and_the_ssh_line(
     assert page.evaluate("navigator.clipboard.readText()") == address
 
     row.locator("a.server-link").click()
+    page.wait_for_load_state()  # its scripts have run: a click before would copy nothing
     ssh = page.locator("[data-field=ssh]").get_by_role("button", name="Copy ssh command")
     ssh.click()
     assert page.evaluate("navigator.clipboard.readText()") == f"ssh root@{address}"
