@@ -22,7 +22,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for_futures
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
@@ -167,10 +167,8 @@ class _ListKeys:
 
     @property
     def copy(self) -> str:
-        """The last good copy, `(data, fetched_at, fresh_until)`, kept LAST_GOOD_SECONDS and
-        fresh until `fresh_until` (a Unix time). One entry, written once a call: each write of
-        the file cache makes a file, and a second copy cost a cold page of 10 or 25 accounts 29
-        to 44 ms of CPU. (A new name: entries of the old two-copy layout are never read.)"""
+        """The list's `CachedList`. (A new name: entries of the old two-copy layout, the fresh
+        copy and the last good copy, are never read.)"""
         return f"{self._list}:copy"
 
     @property
@@ -203,15 +201,33 @@ def _key(account: CloudAccount, name: str) -> str:
     return _keys(account, name).copy
 
 
-def _is_fresh(copy) -> bool:
-    return time.time() < copy[2]
+class CachedList(NamedTuple):
+    """A list as the provider last gave it: fresh until `fresh_until` (a Unix time), and kept
+    LAST_GOOD_SECONDS as the last good copy. One entry, written once a call: each write of the
+    file cache makes a file, and storing the fresh and the last good copy apart cost a cold page
+    of 10 or 25 accounts 29 to 44 ms of CPU."""
+
+    data: Any
+    fetched_at: datetime | None
+    fresh_until: float
+
+    @property
+    def fresh(self) -> bool:
+        return time.time() < self.fresh_until
+
+
+def _fresh_until(keys: _ListKeys, until: float) -> None:
+    """The list's copy stops being fresh at `until`, if it was to be fresh longer."""
+    copy = cache.get(keys.copy)
+    if copy is not None and copy.fresh_until > until:
+        cache.set(keys.copy, copy._replace(fresh_until=until), LAST_GOOD_SECONDS)
 
 
 def _age_out(lists: list[_ListKeys]) -> None:
     """The copies of `lists` are no longer fresh; they stay as last good copies."""
+    now = time.time()
     for keys in lists:
-        if (copy := cache.get(keys.copy)) is not None and _is_fresh(copy):
-            cache.set(keys.copy, (*copy[:2], 0.0), LAST_GOOD_SECONDS)
+        _fresh_until(keys, now)
 
 
 def invalidate(account: CloudAccount, *names: str) -> None:
@@ -304,7 +320,7 @@ def _fresh_seconds(keys: _ListKeys, data) -> int:
     tasks = data if keys.name == "tasks" else None
     if tasks is None and keys.name == "servers":
         copy = cache.get(keys.of("tasks").copy)
-        tasks = copy[0] if copy is not None and _is_fresh(copy) else None
+        tasks = copy.data if copy is not None and copy.fresh else None
     if tasks and refresh_seconds([], tasks) == FAST_REFRESH_SECONDS:
         return min(BUSY_CACHE_SECONDS, settings.CATCPANEL_CACHE_SECONDS)
     return settings.CATCPANEL_CACHE_SECONDS
@@ -320,10 +336,7 @@ def _shorten_servers_copy(keys: _ListKeys, seconds: int) -> None:
     elif keys.name != "tasks":
         return
     if seconds < settings.CATCPANEL_CACHE_SECONDS:
-        servers = keys.of("servers").copy
-        copy = cache.get(servers)
-        if copy is not None and copy[2] > (until := time.time() + seconds):
-            cache.set(servers, (*copy[:2], until), LAST_GOOD_SECONDS)
+        _fresh_until(keys.of("servers"), time.time() + seconds)
 
 
 def _fetch(
@@ -368,7 +381,7 @@ def _known(keys: _ListKeys, *, stale_ok: bool) -> Fetched | None:
     if (known := _answer_from(keys, copy)) is not None:
         return known
     if stale_ok and copy is not None and not cache.get(keys.outdated):
-        data, fetched_at, _ = copy
+        data, fetched_at = copy.data, copy.fetched_at
         if timezone.now() - fetched_at <= STALE_WINDOW:
             return Fetched(data=data, fetched_at=fetched_at, expired=True)
     return None
@@ -380,8 +393,8 @@ def _cached(keys: _ListKeys) -> Fetched | None:
 
 def _answer_from(keys: _ListKeys, copy) -> Fetched | None:
     """The fresh copy; or, while backing off after a failure, the last good copy with the error."""
-    if copy is not None and _is_fresh(copy):
-        data, fetched_at, _ = copy
+    if copy is not None and copy.fresh:
+        data, fetched_at = copy.data, copy.fetched_at
         return Fetched(data=data, fetched_at=fetched_at)
     error = cache.get(keys.error)
     if isinstance(error, CacError):
@@ -398,7 +411,7 @@ def _meanwhile(keys: _ListKeys) -> Fetched:
     """
     copy = cache.get(keys.copy)
     if copy is not None:
-        data, fetched_at, _ = copy
+        data, fetched_at = copy.data, copy.fetched_at
         return Fetched(data=data, fetched_at=fetched_at, expired=True, pending=True)
     return Fetched(data=None, pending=True)
 
@@ -407,10 +420,14 @@ def _backoff_seconds(error: CacError) -> int:
     return RATE_LIMITED_BACKOFF_SECONDS if isinstance(error, CacRateLimited) else BACKOFF_SECONDS
 
 
-def _last_good_or_error(keys: _ListKeys, error: CacError, copy=None) -> Fetched:
-    copy = cache.get(keys.copy) if copy is None else copy
+_UNREAD = object()
+
+
+def _last_good_or_error(keys: _ListKeys, error: CacError, copy=_UNREAD) -> Fetched:
+    """The last good copy with the error (`copy` if the caller has read it), or the error."""
+    copy = cache.get(keys.copy) if copy is _UNREAD else copy
     if copy is not None:
-        data, fetched_at, _ = copy
+        data, fetched_at = copy.data, copy.fetched_at
         return Fetched(data=data, error=error, fetched_at=fetched_at, stale=True)
     return Fetched(data=None, error=error)
 
@@ -436,7 +453,7 @@ def _call(account: CloudAccount, keys: _ListKeys, load) -> Fetched:
     cache.delete_many([keys.error, keys.outdated])
     now = timezone.now()
     seconds = _fresh_seconds(keys, data)
-    cache.set(keys.copy, (data, now, now.timestamp() + seconds), LAST_GOOD_SECONDS)
+    cache.set(keys.copy, CachedList(data, now, now.timestamp() + seconds), LAST_GOOD_SECONDS)
     _shorten_servers_copy(keys, seconds)
     _contact(record_success, account)
     return Fetched(data=data, fetched_at=now)

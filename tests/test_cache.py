@@ -156,7 +156,7 @@ def test_the_lock_winner_reuses_a_copy_stored_while_it_was_missing(
     def holder_finishes_first(key, token, seconds):
         cache.set(
             selectors._key(cac_account, "servers"),
-            (stored.data, stored.fetched_at, time.time() + 60),
+            selectors.CachedList(stored.data, stored.fetched_at, time.time() + 60),
             60,
         )
         return acquire(key, token, seconds)

@@ -319,18 +319,24 @@ def test_gather_asks_for_every_list_of_every_account_at_once(
     assert in_flight.most == {sandbox_customer.login: 2, "bob@sandbox.example": 2}
 
 
+def keys_passed_to(monkeypatch, method: str) -> list[str]:
+    """The keys this thread's cache `method` ("get", "set") is called with from now on."""
+    keys: list[str] = []
+    original = getattr(cache, method)
+
+    def recorded(key, *args, **kwargs):
+        keys.append(key)
+        return original(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, method, recorded)
+    return keys
+
+
 def test_gather_looks_in_the_cache_once_before_it_asks(cac_account, sandbox_calls, monkeypatch):
     """A list the page found no copy of is asked for without looking again: only the lock winner
     reads once more (another request may have just stored its answer). With Redis, each look is
     a round trip."""
-    reads: list[str] = []
-    get = cache.get
-
-    def counted_get(key, *args, **kwargs):
-        reads.append(key)
-        return get(key, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "get", counted_get)
+    reads = keys_passed_to(monkeypatch, "get")
     results = selectors.gather([(cac_account, "servers")])
 
     assert results[cac_account.pk, "servers"].ok
@@ -342,14 +348,7 @@ def test_gather_looks_in_the_cache_once_before_it_asks(cac_account, sandbox_call
 def test_a_call_stores_its_list_in_one_write(cac_account, monkeypatch):
     """The fresh copy is the last good copy: one entry, one write a call (on a disk, each write
     of the file cache makes a file)."""
-    writes: list[str] = []
-    set_ = cache.set
-
-    def counted_set(key, *args, **kwargs):
-        writes.append(key)
-        return set_(key, *args, **kwargs)
-
-    monkeypatch.setattr(cache, "set", counted_set)
+    writes = keys_passed_to(monkeypatch, "set")
     fetched = selectors.servers_for(cac_account)
 
     assert fetched.ok and len(fetched.data) == 8
@@ -385,8 +384,7 @@ def test_a_servers_copy_stored_after_busy_tasks_is_kept_only_for_the_busy_period
     monkeypatch.setattr(cache, "set", tasks_stored_first)
     assert selectors.servers_for(cac_account).ok
     assert tasks[0].ok and any(task.is_pending for task in tasks[0].data)
-    _, _, fresh_until = cache.get(servers_copy)
-    assert fresh_until <= time.time() + selectors.BUSY_CACHE_SECONDS
+    assert cache.get(servers_copy).fresh_until <= time.time() + selectors.BUSY_CACHE_SECONDS
 
 
 def test_gather_keeps_to_the_per_account_limit(
@@ -442,9 +440,9 @@ def test_a_page_shows_an_expired_copy_only_while_it_is_recent(cac_account, sandb
     selectors.servers_for(cac_account)
     expire(cac_account)
     keys = selectors._keys(cac_account, "servers")
-    data, fetched_at, fresh_until = cache.get(keys.copy)
-    too_old = fetched_at - selectors.STALE_WINDOW - timedelta(seconds=1)
-    cache.set(keys.copy, (data, too_old, fresh_until))
+    copy = cache.get(keys.copy)
+    too_old = copy.fetched_at - selectors.STALE_WINDOW - timedelta(seconds=1)
+    cache.set(keys.copy, copy._replace(fetched_at=too_old))
     fetched = selectors.servers_for(cac_account, stale_ok=True)
     assert fetched.ok and not fetched.expired
     assert len(sandbox_calls.of("listservers")) == 2

@@ -26,7 +26,7 @@ def test_power_logs_success_with_the_task_id_and_invalidates_the_lists(cac_accou
     assert stored.outcome == "success" and stored.task_id and stored.finished_at
     assert stored.user_name == "alice" and stored.account_name == "Demo"
     copy = cache.get(selectors._key(cac_account, "servers"))
-    assert copy is not None and not selectors._is_fresh(copy)  # kept as the last good copy
+    assert copy is not None and not copy.fresh  # kept as the last good copy
     assert server(cac_account, "web-01").status == "Powered Off"
 
 

@@ -161,7 +161,11 @@ def _observe(owner, base_url: str) -> dict:
     seen["action toast (lookup)"] = _toast(response)
     # ...and one whose server is known from a moment ago, so that the call itself fails.
     known = Server.from_api({"id": "1", "label": "web", "status": "Powered Off"})
-    cache.set(selectors._key(account, "servers"), ([known], None, time.time() + 60), 60)
+    cache.set(
+        selectors._key(account, "servers"),
+        selectors.CachedList([known], None, time.time() + 60),
+        60,
+    )
     response = owner.post(f"{at}/servers/1/power/", {"action": "poweron"}, **HTMX)
     assert response.status_code < 500
     seen["action toast"] = _toast(response)

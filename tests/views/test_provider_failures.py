@@ -102,7 +102,11 @@ def test_failing_action_is_a_toast_with_the_problem_and_a_failed_log_row(
     cached = Server.from_api({"id": web.sid, "label": "web-01", "status": "Powered On"})
     from django.core.cache import cache
 
-    cache.set(selectors._key(cac_account, "servers"), ([cached], None, time.time() + 60), 60)
+    cache.set(
+        selectors._key(cac_account, "servers"),
+        selectors.CachedList([cached], None, time.time() + 60),
+        60,
+    )
     response = owner.post(
         f"/accounts/{cac_account.pk}/servers/{web.sid}/power/", {"action": "poweroff"}, **HTMX
     )
