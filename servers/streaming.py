@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Callable, Iterable, Iterator
+from typing import TypeVar
 
 from django.http import StreamingHttpResponse
 from django.middleware.csrf import get_token
@@ -24,6 +25,8 @@ from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Yielded by a part just before it waits: what is ready so far is sent.
 FLUSH = object()
@@ -83,14 +86,14 @@ def _pieces(
     yield "".join([*ready, rest])
 
 
-def piece(make: Callable[[], str], what: str) -> str:
-    """`make()`, or, if it fails, the short message in its place (logged): one account's section
-    that fails leaves the sections after it to come."""
+def piece(make: Callable[[], T], what: str, failed: T | str = FAILED_PART) -> T | str:
+    """`make()`, or, if it fails, `failed` (by default the short message in its place), logged:
+    one account's section that fails leaves the sections after it to come."""
     try:
         return make()
     except Exception:
         logger.exception("Streamed %s failed", what)
-        return FAILED_PART
+        return failed
 
 
 def _part(name: str, make: Callable[[], Iterable[str]]) -> Iterator[str | object]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from functools import partial
 from urllib.parse import urlencode
@@ -17,8 +16,6 @@ from servers import crypto, permissions, provider_limit, selectors, streaming
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
 from servers.views.common import is_retry
-
-logger = logging.getLogger(__name__)
 
 RECENT_ACTIVITY = 10
 # The console form posts to the panel, which answers with a redirect to the provider's console
@@ -114,7 +111,12 @@ def home(request):
         refreshing = _refresh_expired(gathering, stale)
         later = []
         for account in stale:
-            if (fresh := _fresh_section(request, account, gathering, refreshing)) is None:
+            fresh = streaming.piece(
+                partial(_fresh_section, request, account, gathering, refreshing),
+                f"fresh section of account {account.pk}",
+                failed=None,  # the expired copy stays on screen; the follow-up asks again
+            )
+            if fresh is None:
                 later.append(account.pk)
             else:
                 yield fresh
@@ -148,17 +150,10 @@ def _refresh_expired(gathering, accounts) -> selectors.Gathering:
 def _fresh_section(request, account, gathering, refreshing) -> str | None:
     """The account's section made from its fresh copies, in a <template> that app.js puts in
     place of the expired one; None if they are not in yet (a follow-up request asks for them)."""
-    results = {key: value for key, value in gathering.results.items() if key[0] == account.pk}
-    try:
-        results.update(refreshing.of(account))
-        section = _section(request, account, results)
-        if section["refreshing"]:
-            return None
-        html = render_to_string("servers/_account_servers.html", section, request)
-    except Exception:
-        # The expired copy stays on screen; the follow-up request tries again.
-        logger.exception("The fresh section of account %s failed", account.pk)
+    section = _section(request, account, {**gathering.of(account), **refreshing.of(account)})
+    if section["refreshing"]:
         return None
+    html = render_to_string("servers/_account_servers.html", section, request)
     return render_to_string(
         "servers/_fresh_section.html", {"account": account, "html": html}, request
     )

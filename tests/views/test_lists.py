@@ -414,6 +414,24 @@ def test_fresh_copies_the_page_does_not_wait_for_come_by_one_follow_up(
     assert sorted(sandbox_calls.paths) == ["listservers.php", "listtasks.php"]
 
 
+def test_a_fresh_section_that_fails_leaves_the_expired_one_and_a_follow_up(
+    owner, cac_account, monkeypatch
+):
+    from servers.views import servers as views
+
+    owner.get("/").getvalue()
+    expire_section(cac_account)
+
+    def broken(*args):
+        raise RuntimeError("a bug in the fresh section")
+
+    monkeypatch.setattr(views, "_fresh_section", broken)
+    text = owner.get("/").getvalue().decode()
+    assert text.count(ROW) == 8 and "getting the latest…" in text
+    assert f"/sections/?account={cac_account.pk}" in text
+    assert 'data-testid="part-failed"' not in text
+
+
 def test_the_follow_up_skips_accounts_the_user_cannot_see(owner, outsider, cac_account):
     assert b"servers-" not in outsider.get(f"/sections/?account={cac_account.pk}", **HTMX).content
 
