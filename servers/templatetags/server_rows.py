@@ -52,10 +52,12 @@ _SELECT = (
     ' name="servers" value="{}:{}" data-name="{}" data-account-label="{}"'
     ' aria-label="Select {}"></td>\n'
 )
-# The action that makes sense now is a real submit button of the section's power form (works
+# The action that makes sense now is a real submit button of the page's power form (works
 # without JavaScript). The menu holds a link to the server page, which has all three buttons;
-# app.js swaps in the other two from the section's template (_power_menu_template.html) when the
+# app.js swaps in the other two from the page's template (_power_menu_template.html) when the
 # menu is first opened, so a row does not carry them.
+POWER_FORM = "power-form"  # templates/servers/_power_form.html
+
 _POWER_OFF = (
     '<button type="submit" form="{form}" formaction="{url}" class="btn btn-small" name="action"'
     ' value="poweroff" data-testid="power-off" hx-post="{url}" hx-swap="none"'
@@ -90,15 +92,13 @@ _ID = "0123456789"
 
 @register.simple_tag(takes_context=True)
 def server_rows(context) -> SafeString:
-    """The rows of `servers` for the section in `context` (account, can_operate, pending_ids,
-    power_form)."""
+    """The rows of `servers` for the section in `context` (account, can_operate, pending_ids)."""
     account = context["account"]
     section = {
         "account": escape(str(account.pk)),
         "account_name": escape(account.name),
         "can_operate": context["can_operate"],
         "pending_ids": context["pending_ids"],
-        "form": escape(context["power_form"]),
         "detail": reverse("server_detail", args=[account.pk, _ID]),
         "power": reverse("power", args=[account.pk, _ID]),
     }
@@ -123,7 +123,7 @@ def _row(server, account, section: dict) -> str:
     if section["can_operate"]:
         url = escape(section["power"].replace(_ID, quote(server.id, safe="")))
         button = (_POWER_OFF if server.is_on else _POWER_ON).format(
-            form=section["form"], url=url, name=name
+            form=POWER_FORM, url=url, name=name
         )
         power = _POWER.format(name=name, button=button, detail=detail)
     template_name = escape(server.template)

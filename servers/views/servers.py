@@ -124,10 +124,14 @@ def home(request):
             query = urlencode([("account", pk) for pk in later])
             yield render_to_string("servers/_follow_up.html", {"follow_up": query}, request)
 
+    can_operate = any(
+        permissions.has_capability(request.user, account, permissions.OPERATE)
+        for account in accounts
+    )
     return streaming.stream_page(
         request,
         "servers/home.html",
-        {"accounts": accounts},
+        {"accounts": accounts, "can_operate": can_operate},
         {"sections": sections, "follow_up": follow_up},
     )
 
@@ -218,10 +222,9 @@ def _servers_context(request, account, tasks, servers) -> dict:
         "pending_ids": pending_ids,
         "cloudpro_only": cloudpro_only,
         "can_operate": can_operate,
-        "power_form": f"power-{account.pk.hex}",
         # The rendered rows are shared by every request that shows this copy of the list the same
         # way (a thousand rows take most of a second to render). They hold no token or secret:
-        # the power buttons post through one form per section, outside the shared part.
+        # the power buttons post through the page's one form (_power_form.html).
         "rows_key": _rows_key(account, servers, can_operate, cloudpro_only, pending_ids),
         "rows_seconds": settings.CATCPANEL_CACHE_SECONDS,
     }

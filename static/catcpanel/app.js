@@ -142,7 +142,7 @@
 
   // --- the rows' power menus ---------------------------------------------------------------------
   // A row carries its main power button and, in its menu, a link to the server page. The first
-  // time the menu opens, the link gives way to the other two buttons, cloned from the section's
+  // time the menu opens, the link gives way to the other two buttons, cloned from the page's
   // <template> (_power_menu_template.html) with the row's URL, form and server name: the same
   // buttons, and the same disabled states, as the rows used to carry each.
   function fillPowerMenu(menu) {

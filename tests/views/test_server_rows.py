@@ -7,8 +7,9 @@ import pytest
 from django.test import Client
 
 from sandbox import services as sandbox
+from sandbox.demo import create_demo_customer
 from servers import selectors
-from servers.models import ActionLog, Membership
+from servers.models import ActionLog, CloudAccount, Membership
 from tests.views.conftest import HTMX, server_by_label
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,17 +31,29 @@ def signed_in_member(django_user_model, account, username, role) -> Client:
     return client
 
 
+def whole_page(client, account) -> str:
+    response = client.get(f"/accounts/{account.pk}/servers/")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def power_form(text: str) -> str:
+    (form,) = re.findall(r'<form id="power-form" method="post" hidden>(.*?)</form>', text, re.S)
+    return form
+
+
 def test_the_rows_hold_no_token_and_each_person_gets_their_own(
     owner, cac_account, django_user_model
 ):
     operator = signed_in_member(django_user_model, cac_account, "olga", "operator")
-    first, second = section(owner, cac_account), section(operator, cac_account)
-    # One token per section, in the power form outside the shared rows; never the owner's.
-    assert len(TOKEN.findall(first)) == len(TOKEN.findall(second)) == 1
-    assert TOKEN.search(first).group(1) != TOKEN.search(second).group(1)
-    rows = second.split("<tbody>")[1]
+    first, second = whole_page(owner, cac_account), whole_page(operator, cac_account)
+    # The token is in the page's power form, outside the shared rows; never the owner's.
+    mine, theirs = TOKEN.search(power_form(first)), TOKEN.search(power_form(second))
+    assert mine.group(1) != theirs.group(1)
+    rows = section(operator, cac_account).split("<tbody>")[1]
     assert "csrfmiddlewaretoken" not in rows
-    assert second.count('data-testid="power-menu"') == 8
+    assert rows.count('data-testid="power-menu"') == 8
+    assert rows.count('form="power-form"') == 8
 
 
 def test_a_viewer_never_gets_the_rows_rendered_for_an_operator(
@@ -51,6 +64,7 @@ def test_a_viewer_never_gets_the_rows_rendered_for_an_operator(
     seen = section(viewer, cac_account)
     assert seen.count('data-testid="server-row"') == 8
     assert 'data-testid="power-menu"' not in seen and "power-" not in seen.split("<tbody>")[0]
+    assert 'id="power-form"' not in whole_page(viewer, cac_account)
 
 
 def test_a_new_copy_of_the_list_gets_new_rows(owner, cac_account, sandbox_customer):
@@ -79,15 +93,15 @@ def test_a_pending_task_marks_its_row_even_when_the_list_is_unchanged(
     assert "task pending" in row_of(section(owner, cac_account), web.sid)
 
 
-def test_without_javascript_a_power_button_posts_the_sections_form(
+def test_without_javascript_a_power_button_posts_the_pages_form(
     user, cac_account, sandbox_customer
 ):
-    # The browser submits the section's one form (its token) to the button's formaction,
-    # with the button's name and value (the row's main button; the others are on the server
-    # page, which the row's menu links to).
+    # The browser submits the page's one form (its token) to the button's formaction, with the
+    # button's name and value (the row's main button; the others are on the server page, which
+    # the row's menu links to).
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
-    text = section(client, cac_account)
+    text = whole_page(client, cac_account)
     web = server_by_label(sandbox_customer, "web-01")
     button = re.search(
         rf'<button type="submit" form="([^"]+)" formaction="([^"]+/{web.sid}/power/)"[^>]*'
@@ -107,7 +121,7 @@ def test_a_row_links_to_the_server_page_for_the_other_power_actions(
     owner, cac_account, sandbox_customer
 ):
     # Without JavaScript the menu is a link to the server page (all three buttons); with it,
-    # app.js clones the other two from the section's one template. A row carries neither.
+    # app.js clones the other two from the page's one template. A row carries neither.
     text = section(owner, cac_account)
     web, db = (server_by_label(sandbox_customer, label) for label in ("web-01", "db-01"))
     for server, main in ((web, "power-off"), (db, "power-on")):
@@ -116,14 +130,31 @@ def test_a_row_links_to_the_server_page_for_the_other_power_actions(
         assert f'<a class="btn btn-small" href="{page}" data-testid="power-page">' in row
         assert re.findall(r'data-testid="(power-on|power-off|reset)"', row) == [main]
         assert "<template" not in row
-    rows = text.split("<tbody>")[1]
-    head = text.split("<tbody>")[0]
-    assert head.count('<template class="power-menu-template">') == 1
-    template = head.split('<template class="power-menu-template">')[1].split("</template>")[0]
+    assert "<template" not in text  # the section swapped in uses the page's
+    whole = whole_page(owner, cac_account)
+    assert whole.count('<template class="power-menu-template">') == 1
+    template = whole.split('<template class="power-menu-template">')[1].split("</template>")[0]
     assert re.findall(r'data-testid="([a-z-]+)"', template) == ["power-on", "power-off", "reset"]
-    assert "<template" not in rows
 
 
 def test_a_viewer_gets_no_power_menu_template(owner, cac_account, django_user_model):
     viewer = signed_in_member(django_user_model, cac_account, "vic", "viewer")
     assert "power-menu-template" not in section(viewer, cac_account)
+    assert "power-menu-template" not in whole_page(viewer, cac_account)
+
+
+def test_the_servers_page_has_one_power_form_for_all_its_accounts(
+    owner, user, cac_account, sandbox_api_url, django_user_model
+):
+    customer = create_demo_customer(login="bob@sandbox.example")
+    second = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
+    second.set_credentials(login=customer.login, api_key=customer.api_key)
+    second.save()
+    # Chromium spends a style pass on every form once a page has loaded: the sections share one.
+    text = b"".join(owner.get("/").streaming_content).decode()
+    assert text.count('data-testid="account-section"') == 2
+    assert TOKEN.search(power_form(text))
+    assert text.count('<template class="power-menu-template">') == 1
+    assert text.count('form="power-form"') == 16
+    viewer = signed_in_member(django_user_model, cac_account, "val", "viewer")
+    assert 'id="power-form"' not in b"".join(viewer.get("/").streaming_content).decode()
