@@ -169,9 +169,7 @@ def test_a_rows_menu_gets_the_other_power_buttons_when_first_opened(
     items = db.locator(".menu-items")
     expect(items.get_by_role("button")).to_have_text(["Power off", "Reset"])
     expect(items.get_by_test_id("power-off")).to_be_disabled()
-    expect(items.get_by_test_id("power-off")).to_have_attribute(
-        "form", "power-form"
-    )
+    expect(items.get_by_test_id("power-off")).to_have_attribute("form", "power-form")
 
     # The cloned Reset asks about this server, posts through htmx, and is recorded.
     items.get_by_test_id("reset").click()
