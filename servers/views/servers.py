@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from history import series
 from servers import crypto, permissions, provider_limit, selectors, streaming
 from servers.cac.errors import CacError
 from servers.htmx import is_htmx, render_page_or_partial, signin_required
@@ -70,7 +71,9 @@ def _section(request, account, results) -> dict:
 
 
 def _sections(request, accounts, *, page: bool) -> list[dict]:
-    results = _gathering(request, accounts, page=page).everything()
+    gathering = _gathering(request, accounts, page=page)
+    series.load_sparklines(accounts)  # while the provider answers
+    results = gathering.everything()
     return [_section(request, account, results) for account in accounts]
 
 
@@ -91,6 +94,7 @@ def home(request):
     # and come at the end of the page, where app.js puts them in place (a follow-up request
     # brings any that take longer).
     gathering = _gathering(request, accounts, page=True)
+    series.load_sparklines(accounts)  # while the provider answers
     expired: list = []
 
     def sections():

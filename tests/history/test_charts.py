@@ -11,6 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from history import sampling
 from history.models import HourlyUsage, Sample, TrackedServer
+from sandbox.demo import create_demo_customer
+from servers.models import CloudAccount
 from tests.history.conftest import at, sandbox_servers
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -100,6 +102,26 @@ def test_sparklines_cost_one_query_for_the_whole_list(cac_account, sandbox_custo
         html = template.render(Context({"account": cac_account, "ids": ids}))
     assert html.count("<svg") == len(ids) > 1
     assert len(queries) == 1
+
+
+def test_the_servers_page_reads_every_accounts_sparklines_in_one_query(
+    owner, user, cac_account, sandbox_customer, sandbox_api_url
+):
+    other_customer = create_demo_customer(login="bob@sandbox.example")
+    other = CloudAccount(owner=user, name="Other", base_url=sandbox_api_url)
+    other.set_credentials(login=other_customer.login, api_key=other_customer.api_key)
+    other.save()
+    rounds(range(0, 30, 5))
+    cache.clear()
+    with CaptureQueriesContext(connection) as queries:
+        page = b"".join(owner.get("/").streaming_content).decode()
+    assert len([q for q in queries if "history_sample" in q["sql"]]) == 1
+    # Each account's rows got their own servers' lines.
+    servers = sandbox_servers(sandbox_customer) + sandbox_servers(other_customer)
+    assert page.count('data-testid="sparkline"') == len(servers)
+    for account in (cac_account, other):
+        block = page.split(f'id="account-{account.pk}"')[1].split("</section>")[0]
+        assert block.count('data-testid="sparkline"') == 8
 
 
 def test_a_sparkline_breaks_where_rounds_failed(cac_account, sandbox_customer, running_server):
