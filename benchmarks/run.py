@@ -708,7 +708,7 @@ def table(figures: dict, quick: bool) -> str:
             "",
         ),
         ("   warm reload, 10 accounts (s)", f"{f['warm_reload_10_s']:.2f}", "≤ 0.2"),
-        ("   provider calls during 3 warm reloads", str(f["warm_reload_10_provider_calls"]), "0"),
+        ("   provider calls during the warm reloads", str(f["warm_reload_10_provider_calls"]), "0"),
         (
             "2. warm servers page, 10 accounts × 100 servers, server side (ms)",
             f"{f['warm_10x100_server_side_ms']:.0f}",

@@ -71,9 +71,8 @@ def _section(request, account, results) -> dict:
 
 
 def _sections(request, accounts, *, page: bool) -> list[dict]:
-    gathering = _gathering(request, accounts, page=page)
-    series.load_sparklines(accounts)  # while the provider answers
-    results = gathering.everything()
+    series.show_together(accounts)
+    results = _gathering(request, accounts, page=page).everything()
     return [_section(request, account, results) for account in accounts]
 
 
@@ -94,7 +93,7 @@ def home(request):
     # and come at the end of the page, where app.js puts them in place (a follow-up request
     # brings any that take longer).
     gathering = _gathering(request, accounts, page=True)
-    series.load_sparklines(accounts)  # while the provider answers
+    series.show_together(accounts)
     expired: list = []
 
     def sections():
