@@ -127,14 +127,10 @@ def home(request):
             query = urlencode([("account", pk) for pk in later])
             yield render_to_string("servers/_follow_up.html", {"follow_up": query}, request)
 
-    can_operate = any(
-        permissions.has_capability(request.user, account, permissions.OPERATE)
-        for account in accounts
-    )
     return streaming.stream_page(
         request,
         "servers/home.html",
-        {"accounts": accounts, "can_operate": can_operate},
+        {"accounts": accounts},
         {"sections": sections, "follow_up": follow_up},
     )
 

@@ -64,7 +64,6 @@ def test_a_viewer_never_gets_the_rows_rendered_for_an_operator(
     seen = section(viewer, cac_account)
     assert seen.count('data-testid="server-row"') == 8
     assert 'data-testid="power-menu"' not in seen and "power-" not in seen.split("<tbody>")[0]
-    assert 'id="power-form"' not in whole_page(viewer, cac_account)
 
 
 def test_a_new_copy_of_the_list_gets_new_rows(owner, cac_account, sandbox_customer):
@@ -140,11 +139,31 @@ def test_a_row_links_to_the_server_page_for_the_other_power_actions(
 def test_a_viewer_gets_no_power_menu_template(owner, cac_account, django_user_model):
     viewer = signed_in_member(django_user_model, cac_account, "vic", "viewer")
     assert "power-menu-template" not in section(viewer, cac_account)
-    assert "power-menu-template" not in whole_page(viewer, cac_account)
+
+
+def test_a_viewer_made_operator_can_power_from_the_page_already_open(
+    cac_account, sandbox_customer, django_user_model
+):
+    # The page's form is there for every role: the section swapped in after the promotion posts
+    # through it (a section's own form used to come with it).
+    person = django_user_model.objects.create_user(username="val", password="x" * 20)
+    membership = Membership.objects.create(account=cac_account, user=person, role="viewer")
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(person)
+    token = TOKEN.search(power_form(whole_page(client, cac_account))).group(1)
+    membership.role = "operator"
+    membership.save()
+    web = server_by_label(sandbox_customer, "web-01")
+    row = row_of(section(client, cac_account), web.sid)
+    action = re.search(r'form="power-form" formaction="([^"]+)"', row).group(1)
+    response = client.post(action, {"action": "poweroff", "csrfmiddlewaretoken": token}, **HTMX)
+    assert response.status_code == 204
+    log = ActionLog.objects.get(action="poweroff")
+    assert (log.server_id, log.outcome) == (web.sid, "success")
 
 
 def test_the_servers_page_has_one_power_form_for_all_its_accounts(
-    owner, user, cac_account, sandbox_api_url, django_user_model
+    owner, user, cac_account, sandbox_api_url
 ):
     customer = create_demo_customer(login="bob@sandbox.example")
     second = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
@@ -156,5 +175,3 @@ def test_the_servers_page_has_one_power_form_for_all_its_accounts(
     assert TOKEN.search(power_form(text))
     assert text.count('<template class="power-menu-template">') == 1
     assert text.count('form="power-form"') == 16
-    viewer = signed_in_member(django_user_model, cac_account, "val", "viewer")
-    assert 'id="power-form"' not in b"".join(viewer.get("/").streaming_content).decode()
