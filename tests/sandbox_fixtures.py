@@ -13,6 +13,9 @@ Registered for the whole suite by tests/conftest.py (`pytest_plugins`). The cast
   that never reach the provider (no live server).
 - `sandbox_calls`: the paths of the sandbox API requests made during the test
   (`sandbox_calls.of("listservers")`).
+
+`sandbox_account(owner, sandbox_api_url, "Bob", latency_ms=300)` adds another account, on a demo
+customer of its own (login `bob@sandbox.example`), with the customer's switches given.
 """
 
 import threading
@@ -65,6 +68,22 @@ def cac_account(user, sandbox_customer, sandbox_api_url):
 
     account = CloudAccount(owner=user, name="Demo", base_url=sandbox_api_url)
     account.set_credentials(login=sandbox_customer.login, api_key=sandbox_customer.api_key)
+    account.save()
+    return account
+
+
+def sandbox_account(owner, base_url: str, name: str, **switches):
+    """A CloudAccount `name` of `owner` on a demo customer of its own (tasks finish at once
+    unless `task_seconds` says otherwise), with the customer's `switches` set."""
+    from servers.models import CloudAccount
+
+    customer = create_demo_customer(login=f"{name.lower()}@sandbox.example", task_seconds=0)
+    if switches:
+        for field, value in switches.items():
+            setattr(customer, field, value)
+        customer.save()
+    account = CloudAccount(owner=owner, name=name, base_url=base_url)
+    account.set_credentials(login=customer.login, api_key=customer.api_key)
     account.save()
     return account
 

@@ -13,6 +13,7 @@ from sandbox.models import SandboxServer
 from servers import selectors
 from servers.cac.errors import CacUnavailable
 from servers.models import CloudAccount
+from tests.sandbox_fixtures import sandbox_account
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -293,24 +294,12 @@ def in_flight():
     request_finished.disconnect(counter.finished)
 
 
-def second_account(user, sandbox_api_url):
-    from sandbox.demo import create_demo_customer
-
-    customer = create_demo_customer(login="bob@sandbox.example", task_seconds=0)
-    customer.latency_ms = 300
-    customer.save()
-    account = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
-    account.set_credentials(login=customer.login, api_key=customer.api_key)
-    account.save()
-    return account
-
-
 def test_gather_asks_for_every_list_of_every_account_at_once(
     cac_account, sandbox_customer, user, sandbox_api_url, in_flight
 ):
     sandbox_customer.latency_ms = 300  # long enough for the calls to overlap
     sandbox_customer.save()
-    other = second_account(user, sandbox_api_url)
+    other = sandbox_account(user, sandbox_api_url, "Bob", latency_ms=300)
     wanted = [(account, name) for account in (cac_account, other) for name in ("tasks", "servers")]
     results = selectors.gather(wanted)
     assert all(fetched.ok for fetched in results.values())
@@ -393,7 +382,7 @@ def test_gather_keeps_to_the_per_account_limit(
     settings.CATCPANEL_CAC_CONCURRENCY_PER_ACCOUNT = 1
     sandbox_customer.latency_ms = 300
     sandbox_customer.save()
-    other = second_account(user, sandbox_api_url)
+    other = sandbox_account(user, sandbox_api_url, "Bob", latency_ms=300)
     names = ("tasks", "servers", "templates", "resources")
     results = selectors.gather(
         [(account, name) for account in (cac_account, other) for name in names]
@@ -453,7 +442,7 @@ def test_gather_leaves_an_account_much_slower_than_the_others_pending(
 ):
     from servers import cache as shared_lock
 
-    slow = second_account(user, sandbox_api_url)  # 300 ms a call
+    slow = sandbox_account(user, sandbox_api_url, "Bob", latency_ms=300)
     from sandbox.models import SandboxCustomer
 
     SandboxCustomer.objects.filter(login="bob@sandbox.example").update(latency_ms=1500)

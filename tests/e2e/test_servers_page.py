@@ -2,10 +2,10 @@
 
 from playwright.sync_api import expect
 
-from sandbox.demo import create_demo_customer
 from sandbox.models import SandboxCustomer, SandboxServer
-from servers.models import ActionLog, CloudAccount
+from servers.models import ActionLog
 from tests.e2e.conftest import POLLED_MS, confirm, server_row, toast
+from tests.sandbox_fixtures import sandbox_account
 
 DEMO_SERVER_COUNT = 8
 
@@ -202,21 +202,10 @@ def test_the_last_rows_menu_is_not_cut_off_at_its_sections_edge(
     assert at_its_bottom == "reset"
 
 
-def second_account(user, sandbox_api_url, name, **switches):
-    customer = create_demo_customer(login=f"{name.lower()}@sandbox.example", task_seconds=0)
-    for field, value in switches.items():
-        setattr(customer, field, value)
-    customer.save()
-    account = CloudAccount(owner=user, name=name, base_url=sandbox_api_url)
-    account.set_credentials(login=customer.login, api_key=customer.api_key)
-    account.save()
-    return account
-
-
 def test_a_failing_account_shows_its_own_error_and_the_others_still_load(
     signed_in_page, live_server, cac_account, user, sandbox_api_url
 ):
-    broken_account = second_account(user, sandbox_api_url, "Broken", maintenance=True)
+    broken_account = sandbox_account(user, sandbox_api_url, "Broken", maintenance=True)
     page = signed_in_page
     page.goto(live_server.url + "/")
 
@@ -237,7 +226,7 @@ def test_a_failing_account_shows_its_own_error_and_the_others_still_load(
 def test_a_slow_account_does_not_hold_up_the_others(
     signed_in_page, live_server, cac_account, user, sandbox_api_url
 ):
-    second_account(user, sandbox_api_url, "Slow", latency_ms=1500)
+    sandbox_account(user, sandbox_api_url, "Slow", latency_ms=1500)
     page = signed_in_page
     page.goto(live_server.url + "/")
 

@@ -11,9 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from history import sampling
 from history.models import HourlyUsage, Sample, TrackedServer
-from sandbox.demo import create_demo_customer
-from servers.models import CloudAccount
 from tests.history.conftest import at, sandbox_servers
+from tests.sandbox_fixtures import sandbox_account
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -105,20 +104,15 @@ def test_sparklines_cost_one_query_for_the_whole_list(cac_account, sandbox_custo
 
 
 def test_the_servers_page_reads_every_accounts_sparklines_in_one_query(
-    owner, user, cac_account, sandbox_customer, sandbox_api_url
+    owner, user, cac_account, sandbox_api_url
 ):
-    other_customer = create_demo_customer(login="bob@sandbox.example")
-    other = CloudAccount(owner=user, name="Other", base_url=sandbox_api_url)
-    other.set_credentials(login=other_customer.login, api_key=other_customer.api_key)
-    other.save()
+    other = sandbox_account(user, sandbox_api_url, "Bob")
     rounds(range(0, 30, 5))
     cache.clear()
     with CaptureQueriesContext(connection) as queries:
         page = b"".join(owner.get("/").streaming_content).decode()
     assert len([q for q in queries if "history_sample" in q["sql"]]) == 1
-    # Each account's rows got their own servers' lines.
-    servers = sandbox_servers(sandbox_customer) + sandbox_servers(other_customer)
-    assert page.count('data-testid="sparkline"') == len(servers)
+    # Each account's rows got their own servers' lines (a demo customer has eight).
     for account in (cac_account, other):
         block = page.split(f'id="account-{account.pk}"')[1].split("</section>")[0]
         assert block.count('data-testid="sparkline"') == 8
@@ -126,7 +120,7 @@ def test_the_servers_page_reads_every_accounts_sparklines_in_one_query(
     with CaptureQueriesContext(connection) as queries:
         again = b"".join(owner.get("/").streaming_content).decode()
     assert not [q for q in queries if "history_sample" in q["sql"]]
-    assert again.count('data-testid="sparkline"') == len(servers)
+    assert again.count('data-testid="sparkline"') == 16
 
 
 def test_a_sparkline_breaks_where_rounds_failed(cac_account, sandbox_customer, running_server):

@@ -5,20 +5,19 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from sandbox import services as sandbox
-from sandbox.demo import create_demo_customer
+from sandbox.models import SandboxCustomer
 from servers.models import CloudAccount, Membership
+from tests.sandbox_fixtures import sandbox_account
 from tests.views.conftest import HTMX
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def add_account(user, sandbox_api_url, name: str, extra_servers: int = 0) -> CloudAccount:
-    customer = create_demo_customer(login=f"{name}@sandbox.example", task_seconds=0)
+    account = sandbox_account(user, sandbox_api_url, name)
+    customer = SandboxCustomer.objects.get(login=account.login)
     for number in range(extra_servers):
         sandbox.new_server(customer, label=f"bulk-{number:03d}", cpu=1, ram=1024, storage=10)
-    account = CloudAccount(owner=user, name=name, base_url=sandbox_api_url)
-    account.set_credentials(login=customer.login, api_key=customer.api_key)
-    account.save()
     return account
 
 

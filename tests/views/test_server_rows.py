@@ -7,9 +7,9 @@ import pytest
 from django.test import Client
 
 from sandbox import services as sandbox
-from sandbox.demo import create_demo_customer
 from servers import selectors
-from servers.models import ActionLog, CloudAccount, Membership
+from servers.models import ActionLog, Membership
+from tests.sandbox_fixtures import sandbox_account
 from tests.views.conftest import HTMX, server_by_label
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -165,10 +165,7 @@ def test_a_viewer_made_operator_can_power_from_the_page_already_open(
 def test_the_servers_page_has_one_power_form_for_all_its_accounts(
     owner, user, cac_account, sandbox_api_url
 ):
-    customer = create_demo_customer(login="bob@sandbox.example")
-    second = CloudAccount(owner=user, name="Second", base_url=sandbox_api_url)
-    second.set_credentials(login=customer.login, api_key=customer.api_key)
-    second.save()
+    sandbox_account(user, sandbox_api_url, "Bob")
     # Chromium spends a style pass on every form once a page has loaded: the sections share one.
     text = b"".join(owner.get("/").streaming_content).decode()
     assert text.count('data-testid="account-section"') == 2
