@@ -1,7 +1,7 @@
-"""Wait until a URL answers 200, for at most a minute: `make run` starts the worker once the dev
-server answers, since the worker's first round asks the demo's sandbox, which that server serves
-(asked before, the call was refused, and the demo's servers page showed the failure for the 10 s
-of the back-off).
+"""Wait until a URL answers 200, for at most a minute (scripts/screenshot.py uses `wait_for`
+too): `make run` starts the worker once the dev server answers, since the worker's first round
+asks the demo's sandbox, which that server serves (asked before, the call was refused, and the
+demo's servers page showed the failure for the 10 s of the back-off).
 
     python scripts/wait_for_url.py URL [SECONDS]
 
@@ -13,11 +13,13 @@ import time
 import urllib.request
 
 
-def wait_for(url: str, seconds: float) -> bool:
-    # No proxy: the URL is the dev server on this machine, whatever http_proxy says.
+def wait_for(url: str, seconds: float, *, worth_waiting=lambda: True) -> bool:
+    """Whether `url` answered 200 within `seconds`; gives up early once `worth_waiting()` is
+    false (the server it waits for has exited)."""
+    # No proxy: the URL is a server on this machine, whatever http_proxy says.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     deadline = time.monotonic() + seconds
-    while True:
+    while worth_waiting():
         try:
             with opener.open(url, timeout=2) as response:
                 if response.status == 200:
@@ -27,6 +29,7 @@ def wait_for(url: str, seconds: float) -> bool:
         if time.monotonic() >= deadline:
             return False
         time.sleep(0.25)
+    return False
 
 
 def main(argv: list[str]) -> int:

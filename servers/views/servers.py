@@ -32,6 +32,7 @@ CONSOLE_FORM_ACTION = {"form-action": ["https:", "http:"]}
 SECTION_WAIT_SECONDS = 3
 STRAGGLER_SECONDS = 0.5
 SECTION_LISTS = ("tasks", "servers")
+SECTION_TEMPLATE = "servers/_account_servers.html"
 MAX_FOLLOW_UP_ACCOUNTS = 200
 
 
@@ -76,10 +77,9 @@ def _sections(request, accounts, *, page: bool) -> list[dict]:
     return [_section(request, account, results) for account in accounts]
 
 
-def _render_sections(request, sections: list[dict]) -> list[dict]:
-    for section in sections:
-        section["html"] = render_to_string("servers/_account_servers.html", section, request)
-    return sections
+def _section_html(request, section: dict) -> str:
+    """An account's servers section, as the pages, the fresh sections and htmx swaps show it."""
+    return render_to_string(SECTION_TEMPLATE, section, request)
 
 
 @signin_required
@@ -156,9 +156,10 @@ def _fresh_section(request, account, gathering, refreshing) -> str | None:
     section = _section(request, account, {**gathering.of(account), **refreshing.of(account)})
     if section["refreshing"]:
         return None
-    html = render_to_string("servers/_account_servers.html", section, request)
     return render_to_string(
-        "servers/_fresh_section.html", {"account": account, "html": html}, request
+        "servers/_fresh_section.html",
+        {"account": account, "html": _section_html(request, section)},
+        request,
     )
 
 
@@ -175,7 +176,7 @@ def _account_block(request, account, gathering, expired: list) -> str:
         section["batched"] = section["refreshing"] and not section["pending"]
         if section["batched"]:
             expired.append(account.pk)
-        section["html"] = render_to_string("servers/_account_servers.html", section, request)
+        section["html"] = _section_html(request, section)
     return render_to_string(
         "servers/_account_block.html", {"section": section, "account": account}, request
     )
@@ -191,7 +192,9 @@ def sections(request):
             accounts.append(permissions.get_account_or_404(request, account_id, permissions.VIEW))
         except Http404:
             continue  # removed or unshared since the page was shown: its section stays as it was
-    rendered = _render_sections(request, _sections(request, accounts, page=False))
+    rendered = _sections(request, accounts, page=False)
+    for section in rendered:
+        section["html"] = _section_html(request, section)
     return render(request, "servers/_sections_oob.html", {"sections": rendered})
 
 
@@ -240,7 +243,7 @@ def account_servers(request, account_id):
     account = permissions.get_account_or_404(request, account_id, permissions.VIEW)
     (context,) = _sections(request, [account], page=not is_htmx(request))
     return render_page_or_partial(
-        request, "servers/account_servers.html", "servers/_account_servers.html", context
+        request, "servers/account_servers.html", SECTION_TEMPLATE, context
     )
 
 
