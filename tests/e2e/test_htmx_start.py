@@ -1,0 +1,54 @@
+"""htmx starts after the page is drawn: the rows show without it, and a click meant for it in the
+meantime waits for it (or, should it never load, goes to the page's plain form)."""
+
+from playwright.sync_api import expect
+
+from servers.models import ActionLog
+from tests.e2e.conftest import confirm, server_row, toast
+
+HTMX_SCRIPT = "**/vendor/htmx-*.js"
+
+
+def test_the_rows_show_before_htmx_and_a_click_in_between_waits_for_it(
+    signed_in_page, live_server, cac_account
+):
+    page = signed_in_page
+    held = []
+    page.route(HTMX_SCRIPT, lambda route: held.append(route))
+    page.goto(live_server.url + "/")
+
+    row = server_row(page, "web-01")
+    expect(row.locator("[data-testid=status]")).to_contain_text("Powered On")
+    assert page.evaluate("typeof window.htmx") == "undefined"
+    row.get_by_role("button", name="Power off").click()
+    # Held: neither the plain form's post nor htmx's confirmation.
+    expect(page.get_by_test_id("confirm-dialog")).to_be_hidden()
+    assert page.url == live_server.url + "/"
+    assert not ActionLog.objects.exists()
+
+    for route in held:
+        route.continue_()
+    expect(page.locator("#confirm-text")).to_contain_text("Power off web-01?")
+    # Started late, htmx still took the page's settings: no eval, no scripts from swaps.
+    assert page.evaluate("[htmx.config.allowEval, htmx.config.allowScriptTags]") == [False, False]
+    confirm(page, "Power off")
+    expect(toast(page, "success")).to_contain_text("task")
+    assert page.url == live_server.url + "/"
+    log = ActionLog.objects.get()
+    assert (log.action, log.server_name, log.outcome) == ("poweroff", "web-01", "success")
+
+
+def test_without_htmx_a_held_click_goes_to_the_plain_form(signed_in_page, live_server, cac_account):
+    page = signed_in_page
+    held = []
+    page.route(HTMX_SCRIPT, lambda route: held.append(route))
+    page.goto(live_server.url + "/")
+    row = server_row(page, "web-01")
+    row.get_by_role("button", name="Power off").click()
+    expect(page.get_by_test_id("confirm-dialog")).to_be_hidden()
+
+    for route in held:
+        route.abort()
+    # As without JavaScript: the form posts, the page comes back with the outcome.
+    expect(page.locator("#toasts .toast-success")).to_contain_text("Power off sent to web-01")
+    assert ActionLog.objects.get().action == "poweroff"
