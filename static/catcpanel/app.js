@@ -535,20 +535,29 @@
   // that event forever). A click or submit meant for htmx in between is held and replayed when
   // it is ready; should it fail to load, the page's plain forms take them.
   const HTMX_DRIVEN = "[hx-get], [hx-post], [hx-put], [hx-patch], [hx-delete]";
+  // What a click activates. Containers that htmx drives (polls, sections) hold plain links and
+  // buttons, whose clicks are theirs, not htmx's.
+  const CLICKABLE = "a[href], button, input[type=submit], input[type=button]";
   const htmxUrl = document.currentScript && document.currentScript.getAttribute("data-htmx");
   let htmxState = htmxUrl ? "waiting" : "absent";
   const held = [];
 
+  function drivenControl(event) {
+    const target = event.target;
+    if (event.type === "submit") {
+      const submitter = event.submitter;
+      return target.matches(HTMX_DRIVEN) || (submitter && submitter.matches(HTMX_DRIVEN)) ? target : null;
+    }
+    const control = target.closest && target.closest(CLICKABLE);
+    return control && control.matches(HTMX_DRIVEN) ? control : null;
+  }
   function holdForHtmx(event) {
     if (htmxState !== "waiting") return;
-    const target = event.target;
-    const driven = event.type === "submit"
-      ? (target.matches(HTMX_DRIVEN) || (event.submitter && event.submitter.matches(HTMX_DRIVEN)))
-      : target.closest && target.closest(HTMX_DRIVEN);
+    const driven = drivenControl(event);
     if (!driven) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    held.push(event.type === "submit" ? { form: target, submitter: event.submitter } : { element: driven });
+    held.push(event.type === "submit" ? { form: driven, submitter: event.submitter } : { element: driven });
   }
   document.addEventListener("click", holdForHtmx, true);
   document.addEventListener("submit", holdForHtmx, true);
