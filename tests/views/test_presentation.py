@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import override_settings
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from servers.cac.models import Server
 from servers.templatetags import panel
@@ -128,6 +129,15 @@ def test_a_copy_buttons_accessible_name_starts_with_copy():
     assert 'aria-label="Copy IP address"' in html and 'data-copy="10.0.0.7"' in html
     # Its icon is app.css's (a mask of copy.svg), not an <svg> in every button.
     assert 'data-testid="copy"></button>' in html and "<svg" not in html
+
+
+def test_a_copy_button_escapes_what_it_copies_and_its_label():
+    # A host name or password from the provider, a label that is lazy text: escaped like
+    # format_html does, so nothing closes the attribute.
+    html = panel.copy_button('x" onmouseover="alert(1)', gettext_lazy("<host> & name"))
+    assert 'data-copy="x&quot; onmouseover=&quot;alert(1)"' in html
+    assert 'aria-label="Copy &lt;host&gt; &amp; name"' in html
+    assert 'onmouseover="' not in html
 
 
 def test_the_copy_icons_url_is_hashed_by_collectstatic(tmp_path):
