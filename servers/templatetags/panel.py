@@ -26,7 +26,7 @@ OUTCOME_STYLES = {
 }
 
 
-def _text(value) -> str:
+def _escaped(value) -> str:
     """`value` escaped as `format_html` escapes it (safe HTML stays as it is), without its
     checks for lazy text: the helpers below run several times for every row of the servers list,
     and `format_html` took 40 µs of a row (docs/performance.md)."""
@@ -41,7 +41,7 @@ _BADGE = (
 
 
 def _badge(kind: str, shape: str, text: str) -> SafeString:
-    return mark_safe(_BADGE.format(kind, shape, _text(text)))  # noqa: S308 - escaped
+    return mark_safe(_BADGE.format(kind, shape, _escaped(text)))  # noqa: S308 - escaped
 
 
 @register.simple_tag
@@ -250,7 +250,7 @@ def copy_button(value, what: str):
     """A button that copies `value` (app.js); its accessible name starts with "Copy". Its icon is
     drawn by app.css (.copy-btn::before, masked by copy.svg) rather than an inline <svg>: the
     servers list has one a row."""
-    value, what = _text(value), _text(what)
+    value, what = _escaped(value), _escaped(what)
     return mark_safe(  # noqa: S308 - escaped
         f'<button type="button" class="btn btn-icon copy-btn" data-copy="{value}"'
         f' aria-label="Copy {what}" title="Copy {what}" data-testid="copy"></button>'

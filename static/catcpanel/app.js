@@ -557,17 +557,21 @@
     if (!driven) return;
     event.preventDefault();
     event.stopImmediatePropagation();
-    held.push(event.type === "submit" ? { form: driven, submitter: event.submitter } : { element: driven });
+    // Busy, as htmx marks a control whose request runs (app.css): the click was not lost.
+    driven.setAttribute("aria-busy", "true");
+    const submitter = event.submitter;
+    held.push(function () {
+      driven.removeAttribute("aria-busy");
+      if (event.type === "submit") driven.requestSubmit(submitter);
+      else driven.click();
+    });
   }
   document.addEventListener("click", holdForHtmx, true);
   document.addEventListener("submit", holdForHtmx, true);
 
   function replayHeld(state) {
     htmxState = state;
-    held.splice(0).forEach(function (action) {
-      if (action.form) action.form.requestSubmit(action.submitter || undefined);
-      else action.element.click();
-    });
+    held.splice(0).forEach(function (replay) { replay(); });
   }
   function startHtmx() {
     const script = document.createElement("script");
