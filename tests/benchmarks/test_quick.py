@@ -16,6 +16,8 @@ FIGURES = (
     "expired_10_fresh_s",
     "warm_reload_10_s",
     "warm_reload_10_provider_calls",
+    "warm_reload_1_s",
+    "warm_ratio_floor_10",
     "load_healthz_failures",
     "load_healthz_max_ms",
     "load_pages",
