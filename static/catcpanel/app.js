@@ -580,15 +580,17 @@
     script.onerror = function () { replayHeld("failed"); };
     document.head.appendChild(script);
   }
+  function startOnceComplete() {
+    if (document.readyState === "complete") startHtmx();
+    else window.addEventListener("load", startHtmx, { once: true });
+  }
   if (htmxUrl) {
     document.addEventListener("DOMContentLoaded", function () {
+      // A tab opened in the background draws no frame, and runs no animation frame callback
+      // until it is shown: nothing to wait for there.
+      if (document.hidden) startOnceComplete();
       // The first task after the next frame's callbacks runs once that frame is drawn.
-      requestAnimationFrame(function () {
-        setTimeout(function () {
-          if (document.readyState === "complete") startHtmx();
-          else window.addEventListener("load", startHtmx, { once: true });
-        }, 0);
-      });
+      else requestAnimationFrame(function () { setTimeout(startOnceComplete, 0); });
     });
   }
 

@@ -92,3 +92,18 @@ def test_a_plain_link_inside_a_part_htmx_refreshes_is_not_held(
     page.goto(f"{live_server.url}/accounts/{cac_account.pk}/servers/{server.sid}/")
     page.get_by_test_id("delete-server").click()
     expect(page.locator("#delete-server-form input[name=confirm_name]")).to_be_visible()
+
+
+def test_a_page_opened_in_a_background_tab_starts_htmx_without_a_frame(
+    signed_in_page, live_server, cac_account
+):
+    # A hidden tab runs no animation frame callback until it is shown (here: never); htmx must
+    # not wait for one, or its polls and follow-ups would start only when the tab is looked at.
+    page = signed_in_page
+    page.add_init_script(
+        "Object.defineProperty(document, 'hidden', {get: () => true});"
+        "window.requestAnimationFrame = () => 0;"
+    )
+    page.goto(live_server.url + "/")
+    expect(server_row(page, "web-01")).to_be_visible()
+    page.wait_for_function("typeof window.htmx === 'object'", polling=100, timeout=10_000)
