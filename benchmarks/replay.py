@@ -39,8 +39,9 @@ class Replay:
         self.latency = latency
         self.static: dict[str, tuple[int, dict, bytes]] = {}
         self.static_lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
         self.server.daemon_threads = True
+        self.server.replay = self
 
     def __enter__(self) -> str:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -62,48 +63,45 @@ class Replay:
                 self.static[path] = (response.status_code, headers, response.content)
             return self.static[path]
 
-    def _handler(self):
-        replay = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"  # kept alive, as the panel's connections are
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # kept alive, as the panel's connections are
 
-            def log_message(self, *args) -> None:
-                pass
+    def log_message(self, *args) -> None:
+        pass
 
-            def do_GET(self) -> None:
-                arrived = time.monotonic()
-                path = self.path.split("?", 1)[0]
-                if path in replay.parts:
-                    self.page(*replay.parts[path], sections_at=arrived + replay.latency)
-                elif path.startswith("/static/") or path == "/favicon.ico":
-                    status, headers, body = replay.static_file(path)
-                    self.answer(status, headers, body)
-                else:
-                    self.answer(204, {}, b"")
+    def do_GET(self) -> None:
+        arrived = time.monotonic()
+        replay = self.server.replay
+        path = self.path.split("?", 1)[0]
+        if path in replay.parts:
+            self.page(*replay.parts[path], sections_at=arrived + replay.latency)
+        elif path.startswith("/static/") or path == "/favicon.ico":
+            status, headers, body = replay.static_file(path)
+            self.answer(status, headers, body)
+        else:
+            self.answer(204, {}, b"")
 
-            def answer(self, status: int, headers: dict, body: bytes) -> None:
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
+    def answer(self, status: int, headers: dict, body: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
-            def page(self, frame: bytes, sections: bytes, *, sections_at: float) -> None:
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Cache-Control", "no-store")
-                self.send_header("Transfer-Encoding", "chunked")
-                self.end_headers()
-                self.chunk(frame)
-                time.sleep(max(0.0, sections_at - time.monotonic()))
-                self.chunk(sections)
-                self.wfile.write(b"0\r\n\r\n")
-                self.wfile.flush()
+    def page(self, frame: bytes, sections: bytes, *, sections_at: float) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.chunk(frame)
+        time.sleep(max(0.0, sections_at - time.monotonic()))
+        self.chunk(sections)
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
 
-            def chunk(self, data: bytes) -> None:
-                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
-                self.wfile.flush()
-
-        return Handler
+    def chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
